@@ -1,0 +1,296 @@
+//! `webgan`: the native command-line tool. Generates images or raw outputs from a model folder
+//! on the GPU (wgpu on Vulkan) or the CPU reference, and benchmarks both.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use npyz::WriterBuilder;
+use webgan::gpu::{Gpu, Plan};
+use webgan::{Error, Model, Result, Tensor, cpu, image, latent};
+
+#[derive(Parser)]
+#[command(name = "webgan", version, about = "Run pretrained GAN generators on the GPU or CPU")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Gpu,
+    Cpu,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate images (.png grid) or raw outputs (.npy, [N, C, H, W] float32 in [-1, 1]).
+    Generate {
+        /// Model folder (model.json + weights).
+        #[arg(long)]
+        model: PathBuf,
+        /// Latents as a NumPy float32 array [N, latent] or [N, latent, 1, 1].
+        #[arg(long, conflicts_with_all = ["seed", "count"])]
+        latents: Option<PathBuf>,
+        /// Seed of the standard-normal latents.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Number of images to draw from the seed.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// Class label for conditional models (the same for every image).
+        #[arg(long)]
+        class: Option<u32>,
+        /// Output file: .png (image grid) or .npy (raw float32).
+        #[arg(long)]
+        out: PathBuf,
+        /// gpu (default when a GPU adapter exists) or cpu.
+        #[arg(long, value_enum)]
+        backend: Option<Backend>,
+    },
+    /// Time generation per batch size: first run, warm median, images/s, GFLOP/s.
+    Bench {
+        #[arg(long)]
+        model: PathBuf,
+        /// Comma-separated batch sizes.
+        #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+        batch: Vec<usize>,
+        /// gpu (with the CPU reference beside it) or cpu alone.
+        #[arg(long, value_enum, default_value = "gpu")]
+        backend: Backend,
+        /// Warm runs per batch size (median reported).
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        /// Skip the CPU reference measurement.
+        #[arg(long)]
+        no_cpu: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate { model, latents, seed, count, class, out, backend } => {
+            generate(&model, latents.as_deref(), seed, count, class, &out, backend)
+        }
+        Command::Bench { model, batch, backend, runs, no_cpu } => bench(&model, &batch, backend, runs, no_cpu),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("webgan: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn generate(
+    model_dir: &Path,
+    latents: Option<&Path>,
+    seed: u64,
+    count: usize,
+    class: Option<u32>,
+    out: &Path,
+    backend: Option<Backend>,
+) -> Result<()> {
+    let model = Model::load_dir(model_dir)?;
+    model.check_class(class)?;
+    let z = match latents {
+        Some(path) => read_latents(path, model.manifest.latent_dim)?,
+        None => {
+            if count == 0 || count > 4096 {
+                return Err(Error::Input(format!("--count is {count}; give 1 to 4096")));
+            }
+            latent::normal_latents(seed, count, model.manifest.latent_dim)
+        }
+    };
+    let n = z.batch();
+    let classes = class.map(|k| vec![k; n]);
+    let backend = match backend {
+        Some(b) => b,
+        None if Gpu::native_adapter_available() => Backend::Gpu,
+        None => {
+            eprintln!("webgan: no GPU adapter found, using the CPU reference");
+            Backend::Cpu
+        }
+    };
+    let started = Instant::now();
+    let output = match backend {
+        Backend::Cpu => cpu::forward(&model, &z, classes.as_deref())?,
+        Backend::Gpu => {
+            let gpu = pollster::block_on(Gpu::new())?;
+            eprintln!("webgan: {}", gpu.describe());
+            let plan = pollster::block_on(Plan::compile(&gpu, &model, n.min(64)))?;
+            let mut parts = Vec::new();
+            let z_dim = model.manifest.latent_dim;
+            for start in (0..n).step_by(plan.batch()) {
+                let end = (start + plan.batch()).min(n);
+                let chunk = Tensor::new(&[end - start, z_dim], z.data[start * z_dim..end * z_dim].to_vec())?;
+                let labels = classes.as_ref().map(|c| &c[start..end]);
+                parts.push(pollster::block_on(plan.generate(&gpu, &chunk, labels))?);
+            }
+            concat_batches(parts)?
+        }
+    };
+    eprintln!("webgan: generated {n} in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    write_output(out, &output)
+}
+
+fn concat_batches(parts: Vec<Tensor>) -> Result<Tensor> {
+    let mut shape = parts[0].shape.clone();
+    shape[0] = parts.iter().map(|p| p.batch()).sum();
+    Tensor::new(&shape, parts.into_iter().flat_map(|p| p.data).collect())
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io { path: path.display().to_string(), source }
+}
+
+fn read_latents(path: &Path, dim: usize) -> Result<Tensor> {
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| Error::Input(format!("{} is not a .npy file: {e}", path.display())))?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let ok_shape = match shape.as_slice() {
+        [_, d] => *d == dim,
+        [_, d, 1, 1] => *d == dim,
+        _ => false,
+    };
+    if !ok_shape || shape[0] == 0 {
+        return Err(Error::Input(format!(
+            "{} has shape {shape:?}; latents must be [N, {dim}] or [N, {dim}, 1, 1]",
+            path.display()
+        )));
+    }
+    if npy.order() == npyz::Order::Fortran {
+        return Err(Error::Input(format!("{} is in Fortran order; save it C-contiguous", path.display())));
+    }
+    let data: Vec<f32> = npy
+        .into_vec::<f32>()
+        .map_err(|e| Error::Input(format!("{}: latents must be float32 ({e})", path.display())))?;
+    if data.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Input(format!("{} holds NaN or infinite values", path.display())));
+    }
+    Tensor::new(&[shape[0], dim], data)
+}
+
+fn write_output(path: &Path, output: &Tensor) -> Result<()> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let file = std::fs::File::create(path).map_err(|e| io_error(path, e))?;
+    let mut writer = std::io::BufWriter::new(file);
+    match ext.as_str() {
+        "npy" => {
+            let shape: Vec<u64> = output.shape.iter().map(|&d| d as u64).collect();
+            let mut npy = npyz::WriteOptions::<f32>::new()
+                .default_dtype()
+                .shape(&shape)
+                .writer(&mut writer)
+                .begin_nd()
+                .map_err(|e| io_error(path, e))?;
+            npy.extend(output.data.iter().copied()).map_err(|e| io_error(path, e))?;
+            npy.finish().map_err(|e| io_error(path, e))?;
+        }
+        "png" => {
+            let grid = image::grid(output, image::grid_columns(output.batch()))?;
+            let mut encoder = png::Encoder::new(&mut writer, grid.width as u32, grid.height as u32);
+            encoder.set_color(png::ColorType::Rgba);
+            encoder.set_depth(png::BitDepth::Eight);
+            let mut png = encoder.write_header().map_err(|e| Error::Input(format!("PNG: {e}")))?;
+            png.write_image_data(&grid.pixels).map_err(|e| Error::Input(format!("PNG: {e}")))?;
+        }
+        _ => {
+            return Err(Error::Input(format!(
+                "--out {} must end in .png (image grid) or .npy (raw float32)",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_cpu: bool) -> Result<()> {
+    let model = Model::load_dir(model_dir)?;
+    let flops = 2.0 * model.macs_per_sample() as f64;
+    let runs = runs.max(1);
+    let gpu = match backend {
+        Backend::Gpu => Some(pollster::block_on(Gpu::new())?),
+        Backend::Cpu => None,
+    };
+    println!("model {} ({:.3} GFLOP per image)", model.manifest.name, flops / 1e9);
+    if let Some(gpu) = &gpu {
+        println!("adapter: {}", gpu.describe());
+    }
+    println!(
+        "{:>7} {:>8} {:>11} {:>11} {:>10} {:>9} | {:>11} {:>10} {:>8}",
+        "backend", "batch", "first ms", "warm ms", "images/s", "GFLOP/s", "cpu ms", "cpu img/s", "speedup"
+    );
+    for &batch in batches {
+        if batch == 0 {
+            return Err(Error::Input("batch sizes must be at least 1".into()));
+        }
+        let z = latent::normal_latents(1, batch, model.manifest.latent_dim);
+        let classes = model.manifest.num_classes.map(|_| vec![0u32; batch]);
+        let labels = classes.as_deref();
+        let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<(f64, f64)> {
+            let t0 = Instant::now();
+            f()?;
+            let first = t0.elapsed().as_secs_f64() * 1e3;
+            let mut warm = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let t = Instant::now();
+                f()?;
+                warm.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            Ok((first, median(warm)))
+        };
+        let cpu_ms = if no_cpu && gpu.is_some() {
+            None
+        } else {
+            // The CPU reference is slow: time it with fewer runs.
+            let t = Instant::now();
+            cpu::forward(&model, &z, labels)?;
+            let once = t.elapsed().as_secs_f64() * 1e3;
+            let extra = if once > 2000.0 { 0 } else { 2 };
+            let mut all = vec![once];
+            for _ in 0..extra {
+                let t = Instant::now();
+                cpu::forward(&model, &z, labels)?;
+                all.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            Some(median(all))
+        };
+        let (name, first, warm) = match &gpu {
+            Some(gpu) => {
+                let mut plan: Option<Plan> = None;
+                let (first, warm) = time(&mut || {
+                    if plan.is_none() {
+                        plan = Some(pollster::block_on(Plan::compile(gpu, &model, batch))?);
+                    }
+                    let p = plan.as_ref().ok_or_else(|| Error::Gpu("no plan".into()))?;
+                    pollster::block_on(p.generate(gpu, &z, labels)).map(|_| ())
+                })?;
+                ("gpu", first, warm)
+            }
+            None => {
+                let ms = cpu_ms.unwrap_or(0.0);
+                ("cpu", ms, ms)
+            }
+        };
+        let per_s = batch as f64 / (warm / 1e3);
+        let (cms, cps, speedup) = match cpu_ms {
+            Some(c) => (format!("{c:.1}"), format!("{:.1}", batch as f64 / (c / 1e3)), format!("{:.1}x", c / warm)),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        println!(
+            "{name:>7} {batch:>8} {first:>11.1} {warm:>11.2} {per_s:>10.1} {:>9.2} | {cms:>11} {cps:>10} {speedup:>8}",
+            flops * per_s / 1e9
+        );
+    }
+    Ok(())
+}

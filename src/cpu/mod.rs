@@ -1,0 +1,98 @@
+//! The CPU reference: every op in plain Rust, run layer by layer exactly as the manifest says
+//! (batch norm unfolded). It is the oracle for the GPU tests and the fallback without WebGPU.
+
+pub mod activation;
+pub mod batch_norm;
+pub mod concat_one_hot;
+pub mod conv2d;
+pub mod conv_transpose2d;
+pub mod linear;
+pub mod reshape;
+pub mod upsample;
+
+use crate::error::{Error, Result};
+use crate::model::{Layer, Model};
+use crate::tensor::Tensor;
+
+pub use activation::Activation;
+
+/// Runs the generator: `latents` `[N, latent_dim]` (and one class per sample for conditional
+/// models) → `[N, …output_shape]`.
+pub fn forward(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> Result<Tensor> {
+    let n = check_input(model, latents, classes)?;
+    let mut x = latents.clone();
+    for (index, layer) in model.manifest.layers.iter().enumerate() {
+        x = run_layer(model, layer, &x, classes)
+            .map_err(|e| match e {
+                Error::Input(m) => Error::layer(index, layer.op(), m),
+                other => other,
+            })?;
+        debug_assert_eq!(x.shape[1..], model.shapes[index].dims()[..]);
+    }
+    debug_assert_eq!(x.batch(), n);
+    Ok(x)
+}
+
+/// Checks latents and classes against the model; returns the batch size.
+pub fn check_input(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
+    let z = model.manifest.latent_dim;
+    if latents.shape.len() != 2 || latents.shape[1] != z || latents.shape[0] == 0 {
+        return Err(Error::Input(format!(
+            "latents must have shape [N, {z}] with N ≥ 1, not {:?}",
+            latents.shape
+        )));
+    }
+    let n = latents.shape[0];
+    match classes {
+        Some(c) if c.len() != n => {
+            return Err(Error::Input(format!("{} classes given for {n} latents", c.len())));
+        }
+        Some(c) => {
+            for k in c {
+                model.check_class(Some(*k))?;
+            }
+        }
+        None => model.check_class(None)?,
+    }
+    Ok(n)
+}
+
+fn run_layer(model: &Model, layer: &Layer, x: &Tensor, classes: Option<&[u32]>) -> Result<Tensor> {
+    let bias = |name: &Option<String>| name.as_ref().map(|b| model.tensor(b)).transpose();
+    Ok(match layer {
+        Layer::ConcatOneHot { classes: k } => {
+            let labels = classes.ok_or_else(|| Error::Input("a class label is needed".into()))?;
+            concat_one_hot::concat_one_hot(x, labels, *k)
+        }
+        Layer::Linear { weight, bias: b, .. } => linear::linear(x, model.tensor(weight)?, bias(b)?),
+        Layer::BatchNorm { eps, weight, bias: b, running_mean, running_var, .. } => {
+            batch_norm::batch_norm(
+                x,
+                bias(weight)?,
+                bias(b)?,
+                model.tensor(running_mean)?,
+                model.tensor(running_var)?,
+                *eps,
+            )
+        }
+        Layer::Relu => activation::apply(x, Activation::Relu),
+        Layer::LeakyRelu { slope } => activation::apply(x, Activation::LeakyRelu(*slope)),
+        Layer::Tanh => activation::apply(x, Activation::Tanh),
+        Layer::Sigmoid => activation::apply(x, Activation::Sigmoid),
+        Layer::Reshape { shape, order } => reshape::reshape(x, shape, *order),
+        Layer::ConvTranspose2d { stride, padding, output_padding, weight, bias: b, .. } => {
+            conv_transpose2d::conv_transpose2d(
+                x,
+                model.tensor(weight)?,
+                bias(b)?,
+                *stride,
+                *padding,
+                *output_padding,
+            )
+        }
+        Layer::Conv2d { stride, padding, weight, bias: b, .. } => {
+            conv2d::conv2d(x, model.tensor(weight)?, bias(b)?, *stride, *padding)
+        }
+        Layer::Upsample { scale } => upsample::upsample(x, *scale),
+    })
+}

@@ -1,0 +1,129 @@
+//! Adapter and device acquisition with the adapter's real limits, plus the error and
+//! device-lost hooks. Native and browser share everything but the backend choice.
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+use crate::gpu::shaders::PipelineCache;
+
+/// Which tuning of the kernels suits the adapter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tuning {
+    /// A real GPU: workgroup-shared tiles, 256 threads per workgroup.
+    Gpu,
+    /// A CPU emulator (lavapipe, SwiftShader): register blocks, no shared memory or barriers,
+    /// because these emulators pay per element loaded, not per FLOP.
+    Emulator,
+}
+
+/// A wgpu device with the facts webgan needs about it.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+    pub tuning: Tuning,
+    pub pipelines: PipelineCache,
+    lost: Arc<Mutex<Option<String>>>,
+    uncaptured: Arc<Mutex<Option<String>>>,
+}
+
+fn backends() -> wgpu::Backends {
+    if cfg!(target_arch = "wasm32") { wgpu::Backends::BROWSER_WEBGPU } else { wgpu::Backends::VULKAN }
+}
+
+fn instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = backends();
+    wgpu::Instance::new(desc)
+}
+
+impl Gpu {
+    /// Requests the high-performance adapter and a device with all of its limits.
+    pub async fn new() -> Result<Self> {
+        Self::with_tuning(None).await
+    }
+
+    /// As [`Gpu::new`], forcing a kernel tuning (tests use it to run both on one adapter).
+    pub async fn with_tuning(tuning: Option<Tuning>) -> Result<Self> {
+        let instance = instance();
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                force_fallback_adapter: false,
+                compatible_surface: None,
+                apply_limit_buckets: false,
+            })
+            .await
+            .map_err(|e| Error::NoAdapter(e.to_string()))?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("webgan"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits.clone(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| Error::Device(e.to_string()))?;
+        let lost = Arc::new(Mutex::new(None));
+        let lost_hook = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut slot) = lost_hook.lock() {
+                *slot = Some(format!("{reason:?}: {message}"));
+            }
+        });
+        let uncaptured = Arc::new(Mutex::new(None));
+        let uncaptured_hook = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            if let Ok(mut slot) = uncaptured_hook.lock() {
+                slot.get_or_insert_with(|| error.to_string());
+            }
+        }));
+        let emulated = info.device_type == wgpu::DeviceType::Cpu
+            || ["llvmpipe", "swiftshader", "lavapipe"]
+                .iter()
+                .any(|n| info.name.to_ascii_lowercase().contains(n));
+        let tuning = tuning.unwrap_or(if emulated { Tuning::Emulator } else { Tuning::Gpu });
+        Ok(Gpu { device, queue, info, limits, tuning, pipelines: PipelineCache::default(), lost, uncaptured })
+    }
+
+    /// True when a native Vulkan adapter exists (the CLI's default backend choice).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn native_adapter_available() -> bool {
+        !pollster::block_on(instance().enumerate_adapters(backends())).is_empty()
+    }
+
+    /// One line about the adapter: name, backend, device type and tuning.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({:?}, {:?}, {} kernels)",
+            if self.info.name.is_empty() { "unnamed adapter" } else { &self.info.name },
+            self.info.backend,
+            self.info.device_type,
+            match self.tuning {
+                Tuning::Gpu => "shared-memory tiled",
+                Tuning::Emulator => "register-blocked",
+            }
+        )
+    }
+
+    /// Fails with [`Error::DeviceLost`] or the first uncaptured GPU error, if any happened.
+    pub fn check(&self) -> Result<()> {
+        if let Some(reason) = self.lost.lock().ok().and_then(|s| s.clone()) {
+            return Err(Error::DeviceLost(reason));
+        }
+        if let Some(message) = self.uncaptured.lock().ok().and_then(|mut s| s.take()) {
+            return Err(Error::Gpu(message));
+        }
+        Ok(())
+    }
+
+    /// True once the device has been lost.
+    pub fn is_lost(&self) -> bool {
+        self.lost.lock().map(|s| s.is_some()).unwrap_or(true)
+    }
+}

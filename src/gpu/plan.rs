@@ -1,0 +1,255 @@
+//! A model compiled for one batch size: every pipeline, buffer and bind group is created once;
+//! a generate call writes the latents, records all dispatches in one command encoder, submits,
+//! and reads the output back (or leaves it on the GPU for drawing).
+
+use crate::error::{Error, Result};
+use crate::gpu::layout::{from_gpu, pad4, padded_len, to_gpu};
+use crate::gpu::ops::{self, Pass};
+use crate::gpu::{Gpu, buffers};
+use crate::model::fold::{GemmKind, Step, fold};
+use crate::model::{Model, Shape};
+use crate::tensor::Tensor;
+
+/// Largest batch a plan may be compiled for.
+pub const MAX_BATCH: usize = 4096;
+
+/// A compiled model.
+pub struct Plan {
+    batch: usize,
+    latent_dim: usize,
+    conditional: bool,
+    output_shape: Shape,
+    input: wgpu::Buffer,
+    labels: wgpu::Buffer,
+    output: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    passes: Vec<Pass>,
+    /// Activations between steps, kept alive for the bind groups.
+    _buffers: Vec<wgpu::Buffer>,
+}
+
+impl Plan {
+    /// Compiles `model` for batches of up to `batch` samples. Fails with the numbers when a
+    /// buffer or dispatch exceeds the device's limits.
+    pub async fn compile(gpu: &Gpu, model: &Model, batch: usize) -> Result<Self> {
+        if batch == 0 || batch > MAX_BATCH {
+            return Err(Error::Input(format!("batch size {batch} must be between 1 and {MAX_BATCH}")));
+        }
+        gpu.check()?;
+        let steps = fold(model)?;
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let built = Self::build(gpu, model, batch, &steps);
+        let validation = scope.pop().await;
+        let plan = built?;
+        if let Some(e) = validation {
+            return Err(Error::Gpu(format!("compiling the plan failed validation: {e}")));
+        }
+        gpu.check()?;
+        Ok(plan)
+    }
+
+    fn build(gpu: &Gpu, model: &Model, batch: usize, steps: &[Step]) -> Result<Self> {
+        let input_shape = model.input_shape();
+        let input = buffers::activation(gpu, "latents", batch * padded_len(input_shape))?;
+        let labels = buffers::empty(
+            gpu,
+            "labels",
+            batch as u64 * 4,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        )?;
+        let mut activations: Vec<wgpu::Buffer> = Vec::new();
+        let mut passes = Vec::new();
+        let mut shape = input_shape;
+        for (i, step) in steps.iter().enumerate() {
+            let current = activations.last().unwrap_or(&input);
+            let out_shape = match step {
+                Step::Gemm(g) => g.output,
+                Step::Affine { shape, .. } => *shape,
+                Step::Reshape { to, .. } | Step::Upsample { to, .. } | Step::ConcatOneHot { to, .. } => *to,
+            };
+            if let Step::Reshape { from, to, .. } = step {
+                if ops::reshape::is_identity(*from, *to) {
+                    shape = out_shape;
+                    continue;
+                }
+            }
+            let name = step_name(step);
+            let label = format!("{i}:{name}");
+            let output = buffers::activation(gpu, &label, batch * padded_len(out_shape))?;
+            let pass = match step {
+                Step::Gemm(g) => {
+                    let (_, oh, ow) = crate::gpu::layout::chw(g.output);
+                    let spec = match g.kind {
+                        GemmKind::Linear => ops::linear::spec(&g.weight),
+                        GemmKind::Conv2d { stride, padding } => ops::conv2d::spec(&g.weight, stride, padding, [oh, ow]),
+                        GemmKind::ConvTranspose2d { stride, top, left } => {
+                            ops::conv_transpose2d::spec(&g.weight, stride, top, left, [oh, ow])
+                        }
+                    };
+                    ops::gemm::pass(gpu, &label, &spec, &g.bias, g.act, g.input, g.output, batch, current, &output)?
+                }
+                Step::Affine { scale, shift, act, shape } => {
+                    ops::affine::pass(gpu, &label, scale, shift, *act, *shape, batch, current, &output)?
+                }
+                Step::Reshape { from, to, order } => {
+                    ops::reshape::pass(gpu, &label, *from, *to, *order, batch, current, &output)?
+                }
+                Step::Upsample { scale, from, to } => {
+                    ops::upsample::pass(gpu, &label, *scale, *from, *to, batch, current, &output)?
+                }
+                Step::ConcatOneHot { classes, from, .. } => {
+                    ops::concat_one_hot::pass(gpu, &label, from.elements(), *classes, batch, current, &labels, &output)?
+                }
+            };
+            passes.push(pass);
+            activations.push(output);
+            shape = out_shape;
+        }
+        let output_bytes = (batch * padded_len(shape) * 4) as u64;
+        let staging = buffers::empty(
+            gpu,
+            "readback",
+            output_bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
+        let output = match activations.last() {
+            Some(b) => b.clone(),
+            None => input.clone(),
+        };
+        Ok(Plan {
+            batch,
+            latent_dim: model.manifest.latent_dim,
+            conditional: model.manifest.num_classes.is_some(),
+            output_shape: shape,
+            input,
+            labels,
+            output,
+            staging,
+            passes,
+            _buffers: activations,
+        })
+    }
+
+    /// The batch size the plan was compiled for.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Number of dispatches per generate call.
+    pub fn dispatches(&self) -> usize {
+        self.passes.len()
+    }
+
+    /// Per-sample output shape.
+    pub fn output_shape(&self) -> Shape {
+        self.output_shape
+    }
+
+    /// The output activation (padded NHWC), for drawing without a readback.
+    pub fn output_buffer(&self) -> &wgpu::Buffer {
+        &self.output
+    }
+
+    /// Writes latents (and labels) and submits every dispatch; the output stays on the GPU.
+    /// Returns the number of samples written.
+    pub fn run(&self, gpu: &Gpu, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
+        let n = self.write_input(gpu, latents, classes)?;
+        gpu.queue.submit([self.encode(gpu, None)]);
+        Ok(n)
+    }
+
+    /// Runs the plan and reads the output back as `[N, …output_shape]` (NCHW).
+    pub async fn generate(&self, gpu: &Gpu, latents: &Tensor, classes: Option<&[u32]>) -> Result<Tensor> {
+        let n = self.write_input(gpu, latents, classes)?;
+        let bytes = (n * padded_len(self.output_shape) * 4) as u64;
+        gpu.queue.submit([self.encode(gpu, Some(bytes))]);
+        let data = read_back(gpu, &self.staging, bytes).await?;
+        Ok(from_gpu(&data, n, self.output_shape))
+    }
+
+    fn write_input(&self, gpu: &Gpu, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
+        gpu.check()?;
+        if latents.shape.len() != 2 || latents.shape[1] != self.latent_dim {
+            return Err(Error::Input(format!(
+                "latents must have shape [N, {}], not {:?}",
+                self.latent_dim, latents.shape
+            )));
+        }
+        let n = latents.batch();
+        if n == 0 || n > self.batch {
+            return Err(Error::Input(format!("{n} latents given; this plan takes 1 to {}", self.batch)));
+        }
+        if latents.data.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Input("latents hold NaN or infinite values".into()));
+        }
+        let mut padded = to_gpu(latents, Shape::Flat(self.latent_dim));
+        padded.resize(self.batch * pad4(self.latent_dim), 0.0);
+        gpu.queue.write_buffer(&self.input, 0, bytemuck::cast_slice(&padded));
+        match (self.conditional, classes) {
+            (true, Some(c)) if c.len() == n => {
+                let mut labels = c.to_vec();
+                labels.resize(self.batch, 0);
+                gpu.queue.write_buffer(&self.labels, 0, bytemuck::cast_slice(&labels));
+            }
+            (true, _) => return Err(Error::Input(format!("a conditional model needs {n} class labels"))),
+            (false, Some(_)) => return Err(Error::Input("this model is not conditional; pass no class".into())),
+            (false, None) => {}
+        }
+        Ok(n)
+    }
+
+    fn encode(&self, gpu: &Gpu, readback: Option<u64>) -> wgpu::CommandBuffer {
+        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("generate") });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("generate"), timestamp_writes: None });
+            for p in &self.passes {
+                pass.set_pipeline(&p.pipeline);
+                pass.set_bind_group(0, &p.bind_group, &[]);
+                pass.dispatch_workgroups(p.groups[0], p.groups[1], p.groups[2]);
+            }
+        }
+        if let Some(bytes) = readback {
+            encoder.copy_buffer_to_buffer(&self.output, 0, &self.staging, 0, bytes);
+        }
+        encoder.finish()
+    }
+}
+
+fn step_name(step: &Step) -> &'static str {
+    match step {
+        Step::Gemm(g) => match g.kind {
+            GemmKind::Linear => "linear",
+            GemmKind::Conv2d { .. } => "conv2d",
+            GemmKind::ConvTranspose2d { .. } => "conv_transpose2d",
+        },
+        Step::Affine { .. } => "affine",
+        Step::Reshape { .. } => "reshape",
+        Step::Upsample { .. } => "upsample",
+        Step::ConcatOneHot { .. } => "concat_one_hot",
+    }
+}
+
+/// Maps the first `bytes` of `staging` and copies them out as f32.
+async fn read_back(gpu: &Gpu, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<f32>> {
+    let (sender, receiver) = futures_channel::oneshot::channel();
+    staging.map_async(wgpu::MapMode::Read, 0..bytes, move |result| {
+        let _ = sender.send(result);
+    });
+    #[cfg(not(target_arch = "wasm32"))]
+    gpu.device
+        .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
+        .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
+    let mapped = receiver.await.map_err(|_| Error::DeviceLost("the readback was dropped".into()))?;
+    mapped.map_err(|e| {
+        if gpu.is_lost() { Error::DeviceLost(e.to_string()) } else { Error::Gpu(format!("reading the output back failed: {e}")) }
+    })?;
+    let data = {
+        let view = staging
+            .get_mapped_range(0..bytes)
+            .map_err(|e| Error::Gpu(format!("reading the output back failed: {e}")))?;
+        bytemuck::pod_collect_to_vec::<u8, f32>(&view)
+    };
+    staging.unmap();
+    gpu.check()?;
+    Ok(data)
+}

@@ -1,0 +1,107 @@
+//! Models: the manifest, the weights, shape inference and the fused form the GPU runs.
+
+pub mod fold;
+pub mod manifest;
+pub mod shape;
+pub mod weights;
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+pub use manifest::{Layer, Manifest, Order};
+pub use shape::Shape;
+
+/// A checked model: manifest, per-layer output shapes and the weights, all in f32.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub manifest: Manifest,
+    /// Per-sample shape after each layer.
+    pub shapes: Vec<Shape>,
+    tensors: HashMap<String, Tensor>,
+}
+
+impl Model {
+    /// Builds a model from the text of `model.json` and the bytes of its weights file.
+    pub fn from_parts(manifest_json: &str, weights: &[u8]) -> Result<Self> {
+        let manifest = Manifest::parse(manifest_json)?;
+        let shapes = shape::infer(&manifest)?;
+        let tensors = weights::load(&manifest, weights)?;
+        Ok(Model { manifest, shapes, tensors })
+    }
+
+    /// Loads a model folder (`model.json` + the weights file it names).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn load_dir(dir: impl AsRef<std::path::Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let read = |path: std::path::PathBuf| {
+            std::fs::read(&path).map_err(|source| Error::Io { path: path.display().to_string(), source })
+        };
+        let json = read(dir.join("model.json"))?;
+        let json = String::from_utf8(json)
+            .map_err(|_| Error::Manifest("model.json is not UTF-8 text".into()))?;
+        let manifest = Manifest::parse(&json)?;
+        if manifest.weights.file.contains(['/', '\\']) || manifest.weights.file.starts_with('.') {
+            return Err(Error::Manifest(format!(
+                "weights file `{}` must be a plain file name inside the model folder",
+                manifest.weights.file
+            )));
+        }
+        let weights = read(dir.join(&manifest.weights.file))?;
+        Self::from_parts(&json, &weights)
+    }
+
+    /// A tensor the manifest names (checked at load time, so present).
+    pub fn tensor(&self, name: &str) -> Result<&Tensor> {
+        self.tensors.get(name).ok_or_else(|| Error::MissingTensor { name: name.to_string() })
+    }
+
+    /// Input shape: the latent vector.
+    pub fn input_shape(&self) -> Shape {
+        shape::input_shape(&self.manifest)
+    }
+
+    /// Shape entering layer `index`.
+    pub fn shape_before(&self, index: usize) -> Shape {
+        if index == 0 { self.input_shape() } else { self.shapes[index - 1] }
+    }
+
+    /// Multiply-adds per sample, counted from the layers (for GFLOP/s reports: FLOPs = 2 × this).
+    pub fn macs_per_sample(&self) -> u64 {
+        let mut macs = 0u64;
+        for (i, layer) in self.manifest.layers.iter().enumerate() {
+            let out = self.shapes[i];
+            macs += match layer {
+                Layer::Linear { in_features, out_features, .. } => (in_features * out_features) as u64,
+                Layer::Conv2d { in_channels, kernel, .. } => {
+                    (out.elements() * in_channels * kernel[0] * kernel[1]) as u64
+                }
+                Layer::ConvTranspose2d { out_channels, kernel, .. } => {
+                    // Every input pixel scatters a full kernel into every output channel.
+                    let input = self.shape_before(i);
+                    (input.elements() * out_channels * kernel[0] * kernel[1]) as u64
+                }
+                _ => 0,
+            };
+        }
+        macs
+    }
+
+    /// Checks a class label against the model.
+    pub fn check_class(&self, class: Option<u32>) -> Result<()> {
+        match (self.manifest.num_classes, class) {
+            (None, None) => Ok(()),
+            (None, Some(_)) => Err(Error::Input(format!(
+                "model `{}` is not conditional; do not pass a class",
+                self.manifest.name
+            ))),
+            (Some(n), None) => Err(Error::Input(format!(
+                "model `{}` is conditional: pass a class between 0 and {}",
+                self.manifest.name,
+                n - 1
+            ))),
+            (Some(n), Some(k)) if (k as usize) < n => Ok(()),
+            (Some(n), Some(k)) => Err(Error::Input(format!("class {k} is out of range 0..{n}"))),
+        }
+    }
+}
