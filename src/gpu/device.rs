@@ -18,6 +18,9 @@ pub enum Tuning {
 
 /// A wgpu device with the facts webgan needs about it.
 pub struct Gpu {
+    /// Kept so callers can create surfaces (a canvas) compatible with the device.
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
@@ -88,7 +91,7 @@ impl Gpu {
                 .iter()
                 .any(|n| info.name.to_ascii_lowercase().contains(n));
         let tuning = tuning.unwrap_or(if emulated { Tuning::Emulator } else { Tuning::Gpu });
-        Ok(Gpu { device, queue, info, limits, tuning, pipelines: PipelineCache::default(), lost, uncaptured })
+        Ok(Gpu { instance, adapter, device, queue, info, limits, tuning, pipelines: PipelineCache::default(), lost, uncaptured })
     }
 
     /// True when a native Vulkan adapter exists (the CLI's default backend choice).

