@@ -21,7 +21,7 @@ macro_rules! kernels {
     };
 }
 
-kernels!("gemm_tiled", "gemm_registers", "affine", "upsample", "reshape", "concat_one_hot");
+kernels!("gemm_tiled", "gemm_registers", "affine", "upsample", "reshape", "concat_one_hot", "draw");
 
 /// Compiled pipelines of one device, created on first use.
 #[derive(Default)]

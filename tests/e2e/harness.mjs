@@ -1,0 +1,78 @@
+// Shared by the end-to-end tests and the browser bench: a static file server for www/ on a free
+// loopback port (counting requests per path), and headless Chromium through playwright-core.
+import { createServer } from 'node:http';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const WWW = join(ROOT, 'www');
+
+// playwright-core is installed in www/node_modules (tools/setup.sh: npm install in www/).
+const require = createRequire(join(WWW, 'package.json'));
+export const { chromium } = require('playwright-core');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm',
+  '.png': 'image/png', '.safetensors': 'application/octet-stream',
+};
+
+/** Serves `dir` on 127.0.0.1 at a free port. `requests` counts GETs per path (no query). */
+export async function serve(dir = WWW) {
+  const requests = new Map();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    const path = decodeURIComponent(url.pathname);
+    requests.set(path, (requests.get(path) ?? 0) + 1);
+    const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
+    let stat;
+    try {
+      stat = file.startsWith(dir + sep) || file === dir ? statSync(file) : null;
+    } catch {
+      stat = null;
+    }
+    if (!stat?.isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-length': stat.size,
+      'cache-control': 'no-cache',
+    });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const base = `http://127.0.0.1:${server.address().port}/`;
+  return { base, requests, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Headless Chromium (Debian's) with a fresh profile; `webgpu: false` leaves WebGPU off. */
+export async function launch({ webgpu = true } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'webgan-chromium-'));
+  const args = [
+    '--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic',
+  ];
+  // Compute alone needs only --enable-unsafe-webgpu; presenting a WebGPU canvas headless needs
+  // Chromium's compositor on Vulkan (SwiftShader), else the GPU process finds no shared-image
+  // backing for the canvas swap chain and the device is lost at the first frame.
+  if (webgpu) args.push('--enable-unsafe-webgpu', '--use-angle=vulkan', '--use-vulkan=swiftshader', '--enable-features=Vulkan');
+  if (process.env.WEBGAN_CHROMIUM_ARGS) args.push(...process.env.WEBGAN_CHROMIUM_ARGS.split(' '));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args,
+    viewport: { width: 1280, height: 900 },
+    deviceScaleFactor: 1,
+    acceptDownloads: true,
+  });
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}

@@ -1,0 +1,341 @@
+// End-to-end tests of the demo page in headless Chromium (playwright-core, Debian's chromium):
+// the WebGPU canvas shows the images of `webgan generate --backend cpu`, seeds change them, the
+// latent walk advances, PNG downloads hold the grid, a reload comes from the Cache API, errors
+// are shown, a lost device is recovered, and without WebGPU the CPU fallback draws the same
+// images. Screenshots go to build/e2e/. Run after `make build`: node tests/e2e/run.mjs
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, WWW, launch, serve } from './harness.mjs';
+import { compareRgb, decodePng, downsample, readNpy } from './images.mjs';
+
+const OUT = join(ROOT, 'build', 'e2e');
+const MODEL = join(WWW, 'models', 'faces64');
+const SEED = 7;
+const COUNT = 5; // 3 columns, 2 rows, one empty tile: gap and background are checked too
+const CLI = join(ROOT, 'target', 'release', 'webgan');
+
+// Tolerances, in byte steps of 0–255. The page and the CLI map [-1, 1] to bytes the same way
+// ((v + 1) / 2, rounded; the canvas is rgba8unorm and the GPU rounds to nearest), so equal floats
+// give equal bytes. SwiftShader's kernels sum in another order than the CPU reference: outputs
+// differ by up to ~1e-4, which moves a value across a rounding boundary by at most one step;
+// 2 leaves room for a unorm conversion that rounds the other way at exactly .5.
+const GPU_TOLERANCE = 2;
+// The wasm CPU path runs the same Rust code as the native CLI on the same f32 inputs; only
+// libm differences (tanh) could move a byte, by one step.
+const CPU_TOLERANCE = 1;
+// The readback floats against the CLI's floats (f32, same f16 weights).
+const FLOAT_TOLERANCE = 1e-3;
+
+mkdirSync(OUT, { recursive: true });
+const results = [];
+const measurements = {};
+const log = (...a) => console.log(...a);
+
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    log(`ok   ${name} (${((Date.now() - t0) / 1e3).toFixed(1)} s)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    log(`FAIL ${name}: ${e.stack ?? e}`);
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// ---- the reference: the native CLI on the CPU ----
+
+function cli(seed, count, ext) {
+  if (!existsSync(CLI)) {
+    log('building target/release/webgan (cargo build --release --bin webgan)');
+    execFileSync('cargo', ['build', '--release', '--bin', 'webgan'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  const out = join(tmpdir(), `webgan-e2e-${process.pid}-${seed}-${count}.${ext}`);
+  execFileSync(CLI, ['generate', '--model', MODEL, '--seed', String(seed), '--count', String(count), '--out', out, '--backend', 'cpu'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return readFileSync(out);
+}
+
+const reference = new Map();
+function referenceGrid(seed, count) {
+  const key = `${seed}/${count}`;
+  if (!reference.has(key)) reference.set(key, decodePng(cli(seed, count, 'png')));
+  return reference.get(key);
+}
+
+// ---- page helpers ----
+
+async function waitReady(page, timeout = 180_000) {
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout });
+  const state = await page.evaluate(() => document.body.dataset.state);
+  if (state !== 'ready') {
+    const error = await page.evaluate(() => document.getElementById('error').innerText);
+    throw new Error(`page state is ${state}: ${error}`);
+  }
+}
+
+/** The canvas as displayed (a screenshot of the element), scaled back to the grid's size. */
+async function canvasGrid(page, file) {
+  const { width, height } = await page.evaluate(() => {
+    const g = window.webgan.generator;
+    return { width: g.gridWidth(g.drawnCount), height: g.gridHeight(g.drawnCount) };
+  });
+  const shot = await page.locator('#canvas').screenshot({ path: file ? join(OUT, file) : undefined });
+  return downsample(decodePng(shot), width, height);
+}
+
+function expectClose(actual, expected, tolerance, what) {
+  const d = compareRgb(actual, expected);
+  log(`     ${what}: max diff ${d.max} steps (at ${d.where}), mean ${d.mean.toFixed(4)}`);
+  assert(d.max <= tolerance, `${what} differs from the CLI by ${d.max} > ${tolerance} steps at ${d.where}`);
+  return d;
+}
+
+function newPage(context) {
+  return context.newPage().then((page) => {
+    page.on('pageerror', (e) => log(`     pageerror: ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && !m.text().includes('404') && log(`     console: ${m.text().split('\n')[0]}`));
+    return page;
+  });
+}
+
+// ---- the tests ----
+
+const server = await serve();
+const weightsPath = '/models/faces64/weights.safetensors';
+log(`serving www/ at ${server.base}`);
+
+let browser = await launch({ webgpu: true });
+let page = await newPage(browser.context);
+
+await test('WebGPU: the canvas shows the images of `webgan generate --backend cpu`', async () => {
+  const t0 = Date.now();
+  await page.goto(`${server.base}index.html?model=faces64&seed=${SEED}&batch=${COUNT}`);
+  await waitReady(page);
+  measurements.coldWallMs = Date.now() - t0;
+  const facts = await page.evaluate(() => ({
+    backend: window.webgan.generator.backend,
+    adapter: window.webgan.generator.adapter,
+    scale: window.webgan.generator.scale,
+    timings: window.webgan.app.timings,
+  }));
+  measurements.adapter = facts.adapter;
+  measurements.cold = facts.timings;
+  log(`     ${facts.adapter}; scale ${facts.scale}; first image ${facts.timings.firstImageMs.toFixed(0)} ms after navigation`);
+  assert(facts.backend === 'webgpu', `expected the WebGPU backend, got ${facts.backend}: ${facts.adapter}`);
+  await page.screenshot({ path: join(OUT, 'page-webgpu.png') });
+  const shown = await canvasGrid(page, 'canvas-webgpu.png');
+  expectClose(shown, referenceGrid(SEED, COUNT), GPU_TOLERANCE, 'canvas vs CLI grid');
+  // The readback path (for tests and downloads) gives the CLI's floats.
+  const expected = readNpy(cli(SEED, COUNT, 'npy'));
+  const floats = await page.evaluate(async ([seed, count]) => {
+    const g = window.webgan.generator;
+    return Array.from(await g.generateFloats(window.webgan.Generator.latents(seed, count, g.latentDim), count));
+  }, [SEED, COUNT]);
+  assert(floats.length === expected.data.length, `readback has ${floats.length} floats, the CLI ${expected.data.length}`);
+  let max = 0, at = 0;
+  floats.forEach((v, i) => {
+    const d = Math.abs(v - expected.data[i]);
+    if (d > max) [max, at] = [d, i];
+  });
+  log(`     readback floats vs CLI .npy: max |diff| ${max.toExponential(2)} at index ${at} (${floats[at]} vs ${expected.data[at]})`);
+  assert(max <= FLOAT_TOLERANCE, `readback floats differ from the CLI by ${max} at ${at}`);
+});
+
+await test('changing the seed changes the images (and the URL)', async () => {
+  const before = await canvasGrid(page);
+  await page.fill('#seed', String(SEED + 1));
+  await page.press('#seed', 'Enter');
+  await page.waitForFunction((s) => new URL(location.href).searchParams.get('seed') === String(s), SEED + 1);
+  await page.evaluate(() => window.webgan.idle());
+  const after = await canvasGrid(page, 'canvas-seed2.png');
+  const d = compareRgb(before, after);
+  log(`     seed ${SEED} vs ${SEED + 1}: mean diff ${d.mean.toFixed(1)} steps`);
+  assert(d.mean > 10, `the images barely changed (mean diff ${d.mean})`);
+  expectClose(after, referenceGrid(SEED + 1, COUNT), GPU_TOLERANCE, `seed ${SEED + 1} vs CLI`);
+});
+
+await test('the latent walk advances frames; pause stops it', async () => {
+  await page.evaluate(() => window.webgan.setSeed(11));
+  const start = await canvasGrid(page);
+  await page.click('#walk');
+  await page.waitForFunction(() => window.webgan.app.walk.frames >= 3, null, { timeout: 120_000 });
+  const moving = await canvasGrid(page, 'canvas-walk.png');
+  await page.click('#walk');
+  await page.evaluate(() => window.webgan.idle());
+  const frames = await page.evaluate(() => window.webgan.app.walk.frames);
+  await page.waitForTimeout(500);
+  const still = await page.evaluate(() => window.webgan.app.walk.frames);
+  const d = compareRgb(start, moving);
+  log(`     ${frames} frames; the grid moved by a mean ${d.mean.toFixed(2)} steps`);
+  assert(d.mean > 0.5, 'the walk did not change the images');
+  assert(still === frames, `frames went on after pause (${frames} → ${still})`);
+  // Clicking an image makes it the start of the next walk: every tile starts from it.
+  await page.locator('#canvas').click({ position: { x: 5, y: 5 } });
+  const from = await page.evaluate(() => {
+    const { walk, batch } = window.webgan.app;
+    const dim = window.webgan.generator.latentDim;
+    return { same: walk.from.subarray(0, dim).every((v, i) => v === walk.from[(batch - 1) * dim + i]), t: walk.t, selected: window.webgan.app.selected };
+  });
+  assert(from.same && from.t === 0 && from.selected === 0, `clicking image 1 did not restart the walk from it: ${JSON.stringify(from)}`);
+});
+
+await test('PNG downloads hold the grid and one image', async () => {
+  await page.evaluate(([s, n]) => window.webgan.setBatch(n).then(() => window.webgan.setSeed(s)), [SEED, COUNT]);
+  const expected = referenceGrid(SEED, COUNT);
+  const [grid] = await Promise.all([page.waitForEvent('download'), page.click('#download-grid')]);
+  const gridPng = decodePng(readFileSync(await grid.path()));
+  writeFileSync(join(OUT, 'download-grid.png'), readFileSync(await grid.path()));
+  log(`     ${grid.suggestedFilename()}: ${gridPng.width}×${gridPng.height}`);
+  expectClose(gridPng, expected, GPU_TOLERANCE, 'downloaded grid vs CLI');
+  await page.evaluate(() => window.webgan.selectImage(4));
+  const [one] = await Promise.all([page.waitForEvent('download'), page.click('#download-one')]);
+  const onePng = decodePng(readFileSync(await one.path()));
+  log(`     ${one.suggestedFilename()}: ${onePng.width}×${onePng.height}`);
+  // Image 5 of a 3-column grid of 64×64 tiles with 2-pixel gaps starts at (66, 66).
+  const tile = { width: 64, height: 64, rgba: new Uint8Array(64 * 64 * 4) };
+  for (let y = 0; y < 64; y++) {
+    tile.rgba.set(expected.rgba.subarray(((66 + y) * expected.width + 66) * 4, ((66 + y) * expected.width + 130) * 4), y * 64 * 4);
+  }
+  expectClose(onePng, tile, GPU_TOLERANCE, 'downloaded image 5 vs CLI');
+});
+
+await test('a reload takes the weights from the Cache API', async () => {
+  const before = server.requests.get(weightsPath) ?? 0;
+  assert(before === 1, `the first load fetched the weights ${before} times`);
+  const t0 = Date.now();
+  await page.goto(`${server.base}index.html?model=faces64&seed=${SEED}&batch=${COUNT}`);
+  await waitReady(page);
+  measurements.cachedWallMs = Date.now() - t0;
+  const timings = await page.evaluate(() => window.webgan.app.timings);
+  measurements.cached = timings;
+  const after = server.requests.get(weightsPath) ?? 0;
+  log(`     weight requests: ${after}; from cache: ${timings.weightsFromCache}; first image ${timings.firstImageMs.toFixed(0)} ms`);
+  assert(after === 1 && timings.weightsFromCache === true, `the reload fetched the weights again (${after} requests)`);
+  expectClose(await canvasGrid(page), referenceGrid(SEED, COUNT), GPU_TOLERANCE, 'cached reload vs CLI');
+});
+
+await test('a lost GPU device is recovered: new generator, same images', async () => {
+  await page.evaluate(() => window.webgan.generator.destroyDevice());
+  await page.waitForFunction(() => window.webgan.generator.isLost(), null, { timeout: 10_000 });
+  await page.evaluate(() => window.webgan.regenerate());
+  await waitReady(page);
+  const state = await page.evaluate(() => ({
+    backend: window.webgan.generator.backend,
+    lost: window.webgan.generator.isLost(),
+    notice: document.getElementById('notice').innerText,
+  }));
+  log(`     notice: ${state.notice}`);
+  assert(state.backend === 'webgpu' && !state.lost, `after recovery: ${JSON.stringify(state)}`);
+  await page.screenshot({ path: join(OUT, 'page-recovered.png') });
+  expectClose(await canvasGrid(page), referenceGrid(SEED, COUNT), GPU_TOLERANCE, 'after recovery vs CLI');
+});
+
+await test('errors say what happened: bad hash, unsupported model, network failure', async () => {
+  const manifest = JSON.parse(readFileSync(join(MODEL, 'model.json'), 'utf8'));
+  const cases = [
+    {
+      what: 'bad hash',
+      route: (r) => r.fulfill({ json: { ...manifest, weights: { ...manifest.weights, sha256: '0'.repeat(64) } } }),
+      expect: /corrupt.*SHA-256/i,
+    },
+    {
+      what: 'unsupported model',
+      route: (r) => r.fulfill({ json: { ...manifest, layers: [...manifest.layers, { op: 'self_attention' }] } }),
+      expect: /cannot run here/i,
+    },
+    { what: 'network failure', route: (r) => r.abort('connectionreset'), expect: /network error/i },
+  ];
+  for (const c of cases) {
+    const p = await newPage(browser.context);
+    await p.route('**/models/faces64/model.json', c.route);
+    await p.goto(`${server.base}index.html?seed=1&batch=1`);
+    await p.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
+    const shown = await p.evaluate(() => ({ state: document.body.dataset.state, text: document.getElementById('error').innerText }));
+    log(`     ${c.what}: ${shown.text.replace(/\s+/g, ' ').slice(0, 200)}`);
+    await p.screenshot({ path: join(OUT, `error-${c.what.replace(/ /g, '-')}.png`) });
+    await p.close();
+    assert(shown.state === 'error' && c.expect.test(shown.text), `${c.what}: state ${shown.state}, message "${shown.text}"`);
+  }
+});
+
+// ---- measurements: interpolation frame rate on WebGPU ----
+
+async function walkFps(batch) {
+  await page.evaluate((n) => window.webgan.setBatch(n), batch);
+  await page.evaluate(() => window.webgan.play());
+  // The first frame after a batch change may compile nothing new; still, skip it.
+  await page.waitForFunction(() => window.webgan.app.walk.frames >= 1, null, { timeout: 300_000 });
+  const start = await page.evaluate(() => ({ frames: window.webgan.app.walk.frames, t: performance.now() }));
+  const minMs = 4000, minFrames = batch >= 64 ? 2 : 5;
+  await page.waitForFunction(
+    ([f0, t0, ms, n]) => window.webgan.app.walk.frames - f0 >= n && performance.now() - t0 >= ms,
+    [start.frames, start.t, minMs, minFrames],
+    { timeout: 300_000, polling: 100 },
+  );
+  const end = await page.evaluate(() => ({ frames: window.webgan.app.walk.frames, t: performance.now() }));
+  await page.evaluate(() => window.webgan.pause());
+  await page.evaluate(() => window.webgan.idle());
+  return ((end.frames - start.frames) * 1000) / (end.t - start.t);
+}
+
+await test('interpolation frame rate at batch 1, 16 and 64 (measurement)', async () => {
+  page.setDefaultTimeout(300_000);
+  await page.evaluate(() => (window.webgan.app.walk.frames = 0));
+  measurements.walkFps = {};
+  for (const batch of [1, 16, 64]) {
+    const fps = await walkFps(batch);
+    measurements.walkFps[batch] = fps;
+    log(`     batch ${batch}: ${fps.toFixed(2)} frames/s (${(fps * batch).toFixed(1)} images/s)`);
+    assert(fps > 0, `no frames at batch ${batch}`);
+  }
+  await page.screenshot({ path: join(OUT, 'page-walk-64.png') });
+});
+
+await browser.close();
+
+// ---- the CPU fallback: Chromium without WebGPU ----
+
+browser = await launch({ webgpu: false });
+page = await newPage(browser.context);
+await test('without WebGPU the CPU fallback draws the same images and says so', async () => {
+  await page.goto(`${server.base}index.html?model=faces64&seed=${SEED}&batch=${COUNT}`);
+  await waitReady(page);
+  const facts = await page.evaluate(() => ({
+    gpu: 'gpu' in navigator,
+    backend: window.webgan.generator.backend,
+    adapter: window.webgan.generator.adapter,
+    notice: document.getElementById('notice').hidden ? '' : document.getElementById('notice').innerText,
+    timings: window.webgan.app.timings,
+  }));
+  measurements.cpuFallback = facts.timings;
+  log(`     navigator.gpu: ${facts.gpu}; ${facts.adapter}`);
+  log(`     notice: ${facts.notice}`);
+  assert(facts.backend === 'cpu' && /WebGPU is not available/.test(facts.notice), `expected the CPU fallback: ${JSON.stringify(facts)}`);
+  await page.screenshot({ path: join(OUT, 'page-cpu.png') });
+  expectClose(await canvasGrid(page, 'canvas-cpu.png'), referenceGrid(SEED, COUNT), CPU_TOLERANCE, 'CPU canvas vs CLI');
+});
+await browser.close();
+await server.close();
+
+writeFileSync(join(OUT, 'measurements.json'), `${JSON.stringify(measurements, null, 2)}\n`);
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+log('');
+if (measurements.cold && measurements.cached) {
+  log(`time to first image: cold ${measurements.cold.firstImageMs.toFixed(0)} ms (weights ${measurements.cold.weightsMs.toFixed(0)} ms), ` +
+    `cached ${measurements.cached.firstImageMs.toFixed(0)} ms (weights ${measurements.cached.weightsMs.toFixed(0)} ms), batch ${COUNT}`);
+}
+if (measurements.walkFps) {
+  log(`walk frames/s: ${Object.entries(measurements.walkFps).map(([b, f]) => `batch ${b}: ${f.toFixed(2)}`).join(', ')}`);
+}
+log(`screenshots: ${OUT}`);
+log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,381 @@
+// The demo page: load a model, draw a seeded grid, walk the latent space, download PNGs.
+// Everything numeric (latents, slerp, inference, drawing) happens in the wasm engine; this file
+// only wires controls, the URL and the loading UI to it.
+import { Generator, LoadError, createGenerator, fetchGallery, fetchManifest, fetchWeights, initWasm } from './load.js';
+
+const $ = (id) => document.getElementById(id);
+const MAX_BATCH = 64;
+const MAX_SEED = 2 ** 53;
+const params = new URLSearchParams(location.search);
+
+const app = {
+  gallery: null,
+  entry: null, // the gallery entry of the model in use
+  text: null, // model.json text
+  manifest: null,
+  weights: null, // Uint8Array, kept to recreate the generator after a device loss
+  generator: null,
+  canvas: null,
+  seed: wholeNumber(params.get('seed'), 1, 0, MAX_SEED),
+  batch: wholeNumber(params.get('batch'), 16, 1, MAX_BATCH),
+  cls: wholeNumber(params.get('class'), 0, 0, 1e9),
+  backend: ['auto', 'webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto',
+  latents: null, // Float32Array [batch, latentDim] on the canvas now
+  selected: 0,
+  walk: { running: false, from: null, to: null, t: 0, leg: 0, speed: 0.25, last: 0, frames: 0 },
+  timings: { firstImageMs: null, weightsMs: null, weightsFromCache: null, lastFrameMs: null },
+};
+
+function wholeNumber(text, fallback, min, max) {
+  const v = Number(text);
+  return text !== null && text !== '' && Number.isInteger(v) && v >= min && v <= max ? v : fallback;
+}
+
+// ---- status, errors, progress ----
+
+function setState(state) {
+  document.body.dataset.state = state;
+}
+
+function showError(e) {
+  const message = e?.message ?? String(e);
+  const hint = e?.hint ?? (app.generator ? 'Try again, or reload the page.' : 'Reload the page.');
+  $('error-message').textContent = message.endsWith('.') ? message : `${message}.`;
+  $('error-hint').textContent = hint;
+  $('error').hidden = false;
+  setState('error');
+  console.error(e);
+}
+
+function clearError() {
+  $('error').hidden = true;
+}
+
+function showProgress(loaded, total, fromCache) {
+  $('progress').hidden = false;
+  $('progress-bar').max = total || 1;
+  $('progress-bar').value = loaded;
+  const mb = (n) => (n / 1e6).toFixed(1);
+  const pct = total ? Math.floor((100 * loaded) / total) : 0;
+  $('progress-text').textContent = fromCache
+    ? `weights from the browser cache: ${mb(loaded)} MB`
+    : `downloading weights: ${mb(loaded)} / ${mb(total)} MB (${pct}%)`;
+}
+
+// ---- serialised engine calls ----
+
+let queue = Promise.resolve();
+/** Runs `fn` after every earlier engine call has finished: the generator takes one at a time. */
+function exclusive(fn) {
+  const next = queue.then(fn);
+  queue = next.catch(() => {});
+  return next;
+}
+
+// ---- model and generator ----
+
+async function loadModel(id) {
+  stopWalk();
+  const entry = app.gallery.models.find((m) => m.id === id);
+  if (!entry) {
+    throw new LoadError(`there is no model "${id}" on this site`, `Choose one of: ${app.gallery.models.map((m) => m.id).join(', ')}.`);
+  }
+  app.entry = entry;
+  $('model').value = entry.id;
+  const modelUrl = new URL(entry.path, new URL('models/', location.href));
+  const { text, manifest } = await fetchManifest(modelUrl);
+  const t0 = performance.now();
+  const { bytes, fromCache } = await fetchWeights(modelUrl, manifest, showProgress);
+  app.timings.weightsMs = performance.now() - t0;
+  app.timings.weightsFromCache = fromCache;
+  Object.assign(app, { text, manifest, weights: bytes });
+  await exclusive(makeGenerator);
+  $('progress').hidden = true;
+  describeModel();
+}
+
+/** A new generator on a new canvas (also the recovery after a lost GPU device). */
+async function makeGenerator(cpuReason = undefined) {
+  app.generator?.free();
+  app.generator = null;
+  const canvas = document.createElement('canvas');
+  canvas.id = 'canvas';
+  canvas.width = canvas.height = 1;
+  canvas.addEventListener('click', onCanvasClick);
+  $('canvas-slot').replaceChildren(canvas);
+  app.canvas = canvas;
+  app.generator = await createGenerator(app.text, app.weights, canvas, cpuReason ? 'cpu' : app.backend, cpuReason);
+  const g = app.generator;
+  $('adapter').textContent = g.adapter;
+  $('notice').hidden = g.backend !== 'cpu';
+  if (g.backend === 'cpu') {
+    $('notice').textContent =
+      `WebGPU is not available: ${g.fallbackReason}. The images are computed on the CPU in WebAssembly instead: the same images, usually much more slowly than on a GPU. ` +
+      'For the GPU path use a browser with WebGPU enabled (Chrome, Edge, or recent Safari and Firefox).';
+  }
+}
+
+function describeModel() {
+  const e = app.entry;
+  const g = app.generator;
+  $('model-info').textContent =
+    `${e.name}: ${g.width}×${g.height}, latent ${g.latentDim}, ${(g.flopsPerImage / 1e9).toFixed(2)} GFLOP per image, ` +
+    `${(e.size / 1e6).toFixed(1)} MB ${e.dtype ?? ''} weights. ${e.description}`;
+  $('license').textContent = `Model license: ${e.license} Source: ${e.source}`;
+  const classes = g.numClasses;
+  $('class-label').hidden = classes === 0;
+  if (classes > 0) {
+    const names = e.class_names ?? [];
+    $('class').replaceChildren(
+      ...Array.from({ length: classes }, (_, k) => new Option(names[k] ? `${k}: ${names[k]}` : `class ${k}`, k)),
+    );
+    app.cls = Math.min(app.cls, classes - 1);
+    $('class').value = app.cls;
+  }
+}
+
+function classes() {
+  return app.generator.numClasses > 0 ? new Uint32Array(app.batch).fill(app.cls) : undefined;
+}
+
+function scaleFor(count) {
+  const g = app.generator;
+  const width = Math.max(256, $('stage').clientWidth || innerWidth - 40);
+  const height = Math.max(256, innerHeight - 160);
+  const s = Math.min(Math.floor(width / g.gridWidth(count)), Math.floor(height / g.gridHeight(count)), 8);
+  return Math.max(1, s);
+}
+
+/** Generates and draws `z` ([batch, latentDim]); recreates the generator once on device loss. */
+function draw(z) {
+  return exclusive(async () => {
+    const t0 = performance.now();
+    try {
+      app.generator.scale = scaleFor(app.batch);
+      await app.generator.generate(z, app.batch, classes());
+    } catch (e) {
+      if (!app.generator?.isLost()) throw e;
+      // Recreate once on the GPU; a device lost again at once (a broken driver, or a browser
+      // that cannot present WebGPU canvases) falls back to the CPU rather than failing.
+      await makeGenerator();
+      try {
+        app.generator.scale = scaleFor(app.batch);
+        await app.generator.generate(z, app.batch, classes());
+        $('notice').hidden = false;
+        $('notice').textContent = 'The GPU device was lost (a driver reset, or the GPU was needed elsewhere); the generator was recreated.';
+      } catch (again) {
+        if (!app.generator?.isLost()) throw again;
+        await makeGenerator(`the GPU device was lost twice in a row (${e.message})`);
+        app.generator.scale = scaleFor(app.batch);
+        await app.generator.generate(z, app.batch, classes());
+      }
+    }
+    app.latents = z;
+    app.timings.lastFrameMs = performance.now() - t0;
+    app.timings.firstImageMs ??= performance.now();
+    $('timing').textContent = `${app.batch} image${app.batch > 1 ? 's' : ''} in ${app.timings.lastFrameMs.toFixed(0)} ms`;
+    if (document.body.dataset.state !== 'ready') {
+      clearError();
+      setState('ready');
+    }
+  });
+}
+
+/** Draws the grid of the current seed and batch, and puts them in the URL. */
+async function regenerate() {
+  stopWalk();
+  if (app.generator?.backend === 'webgpu') $('notice').hidden = true; // an old device-lost note
+  app.walk.from = null;
+  updateUrl();
+  const g = app.generator;
+  await draw(Generator.latents(app.seed, app.batch, g.latentDim));
+}
+
+function updateUrl() {
+  const q = new URLSearchParams({ model: app.entry.id, seed: app.seed, batch: app.batch });
+  if (app.generator?.numClasses > 0) q.set('class', app.cls);
+  if (app.backend !== 'auto') q.set('backend', app.backend);
+  history.replaceState(null, '', `${location.pathname}?${q}`);
+  $('seed').value = app.seed;
+  $('batch').value = app.batch;
+}
+
+// ---- latent walk ----
+
+function nextTarget() {
+  app.walk.leg += 1;
+  const seed = (app.seed + 7919 * app.walk.leg) % MAX_SEED;
+  return Generator.latents(seed, app.batch, app.generator.latentDim);
+}
+
+function startWalk() {
+  const w = app.walk;
+  if (w.running) return;
+  if (!w.from || w.from.length !== app.latents.length) {
+    w.from = app.latents;
+    w.to = nextTarget();
+    w.t = 0;
+  }
+  w.running = true;
+  w.last = performance.now();
+  $('walk').textContent = 'Pause';
+  $('walk').setAttribute('aria-pressed', 'true');
+  requestAnimationFrame(walkFrame);
+}
+
+function stopWalk() {
+  app.walk.running = false;
+  $('walk').textContent = 'Play';
+  $('walk').setAttribute('aria-pressed', 'false');
+}
+
+async function walkFrame(now) {
+  const w = app.walk;
+  if (!w.running) return;
+  // Slow hardware slows the walk instead of skipping through it.
+  w.t += (Math.min(Math.max(now - w.last, 0), 250) / 1000) * w.speed;
+  w.last = now;
+  while (w.t >= 1) {
+    w.from = w.to;
+    w.to = nextTarget();
+    w.t -= 1;
+  }
+  try {
+    await draw(Generator.slerp(w.from, w.to, w.t, app.generator.latentDim));
+    w.frames += 1;
+  } catch (e) {
+    stopWalk();
+    showError(e);
+    return;
+  }
+  if (w.running) requestAnimationFrame(walkFrame);
+}
+
+function onCanvasClick(event) {
+  const c = app.canvas;
+  const x = (event.offsetX * c.width) / c.clientWidth;
+  const y = (event.offsetY * c.height) / c.clientHeight;
+  const index = app.generator.imageAt(x, y);
+  if (index < 0) return;
+  selectImage(index);
+}
+
+/** Selects image `index` for download and makes it the start of the next walk (every tile). */
+function selectImage(index) {
+  app.selected = index;
+  $('selected').textContent = index + 1;
+  const dim = app.generator.latentDim;
+  const one = app.latents.subarray(index * dim, (index + 1) * dim);
+  const from = new Float32Array(app.batch * dim);
+  for (let i = 0; i < app.batch; i++) from.set(one, i * dim);
+  Object.assign(app.walk, { from, to: nextTarget(), t: 0 });
+}
+
+// ---- downloads ----
+
+async function savePng(rgba, width, height, name) {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+function fileStem() {
+  const walk = app.walk.from ? '-walk' : '';
+  return `webgan-${app.entry.id}-seed${app.seed}${walk}`;
+}
+
+async function downloadGrid() {
+  const g = app.generator;
+  const n = g.drawnCount;
+  const rgba = await exclusive(() => g.gridPixels());
+  await savePng(rgba, g.gridWidth(n), g.gridHeight(n), `${fileStem()}-grid${n}.png`);
+}
+
+async function downloadOne() {
+  const g = app.generator;
+  const index = Math.min(app.selected, g.drawnCount - 1);
+  const rgba = await exclusive(() => g.imagePixels(index));
+  await savePng(rgba, g.width, g.height, `${fileStem()}-image${index + 1}.png`);
+}
+
+// ---- wiring ----
+
+function act(fn) {
+  return (...args) =>
+    Promise.resolve()
+      .then(() => fn(...args))
+      .catch(showError);
+}
+
+function wire() {
+  $('model').addEventListener('change', act(async () => {
+    setState('loading');
+    await loadModel($('model').value);
+    await regenerate();
+  }));
+  $('batch').addEventListener('change', act(() => {
+    app.batch = wholeNumber($('batch').value, app.batch, 1, MAX_BATCH);
+    app.selected = Math.min(app.selected, app.batch - 1);
+    return regenerate();
+  }));
+  $('seed').addEventListener('change', act(() => {
+    app.seed = wholeNumber($('seed').value, app.seed, 0, MAX_SEED);
+    return regenerate();
+  }));
+  $('new-seed').addEventListener('click', act(() => {
+    app.seed = crypto.getRandomValues(new Uint32Array(1))[0];
+    return regenerate();
+  }));
+  $('class').addEventListener('change', act(() => {
+    app.cls = Number($('class').value);
+    return regenerate();
+  }));
+  $('walk').addEventListener('click', () => (app.walk.running ? stopWalk() : startWalk()));
+  $('speed').addEventListener('input', () => (app.walk.speed = Number($('speed').value)));
+  $('download-grid').addEventListener('click', act(downloadGrid));
+  $('download-one').addEventListener('click', act(downloadOne));
+}
+
+async function boot() {
+  setState('loading');
+  wire();
+  app.walk.speed = Number($('speed').value);
+  try {
+    await initWasm();
+    app.gallery = await fetchGallery();
+    $('model').replaceChildren(...app.gallery.models.map((m) => new Option(`${m.name} (${m.resolution})`, m.id)));
+    await loadModel(params.get('model') ?? app.gallery.default ?? app.gallery.models[0].id);
+    await regenerate();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+window.webgan = {
+  app,
+  Generator,
+  get generator() {
+    return app.generator;
+  },
+  regenerate: () => regenerate(),
+  setSeed: (seed) => ((app.seed = seed), regenerate()),
+  setBatch: (batch) => ((app.batch = batch), regenerate()),
+  play: startWalk,
+  pause: stopWalk,
+  selectImage,
+  downloadGrid,
+  downloadOne,
+  /** Waits for the engine calls queued so far. */
+  idle: () => exclusive(() => {}),
+};
+
+boot();
