@@ -59,7 +59,8 @@ fn conv_transpose2d_matches_cpu() {
         (4, 3, 3, 3, 5, 2, [2, 2, 2, 2], 1, true), // output padding
         (9, 13, 2, 3, 3, 2, [0, 0, 0, 0], 0, true),
         (2, 4, 3, 3, 4, 3, [1, 0, 2, 1], 0, true), // stride 3, odd crops
-        (100, 6, 1, 1, 4, 1, [0, 0, 0, 0], 0, false), // DCGAN's first layer
+        (100, 6, 1, 1, 4, 1, [0, 0, 0, 0], 0, false), // DCGAN's first layer: one matrix multiply
+        (7, 5, 1, 1, 3, 2, [1, 0, 1, 0], 1, true),     // 1×1 input with crop and output padding
     ];
     for (i, &(ci, co, h, w, k, s, pad, op, with_bias)) in cases.iter().enumerate() {
         let mut t = Tensors::new();

@@ -65,6 +65,9 @@ enum Command {
         /// Skip the CPU reference measurement.
         #[arg(long)]
         no_cpu: bool,
+        /// Also time every dispatch on its own (GPU backend).
+        #[arg(long)]
+        profile: bool,
     },
 }
 
@@ -74,7 +77,9 @@ fn main() -> ExitCode {
         Command::Generate { model, latents, seed, count, class, out, backend } => {
             generate(&model, latents.as_deref(), seed, count, class, &out, backend)
         }
-        Command::Bench { model, batch, backend, runs, no_cpu } => bench(&model, &batch, backend, runs, no_cpu),
+        Command::Bench { model, batch, backend, runs, no_cpu, profile } => {
+            bench(&model, &batch, backend, runs, no_cpu, profile)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -214,7 +219,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_cpu: bool) -> Result<()> {
+fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_cpu: bool, profile: bool) -> Result<()> {
     let model = Model::load_dir(model_dir)?;
     let flops = 2.0 * model.macs_per_sample() as f64;
     let runs = runs.max(1);
@@ -275,6 +280,13 @@ fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_
                     let p = plan.as_ref().ok_or_else(|| Error::Gpu("no plan".into()))?;
                     pollster::block_on(p.generate(gpu, &z, labels)).map(|_| ())
                 })?;
+                if profile {
+                    if let Some(p) = &plan {
+                        for (label, ms) in p.profile(gpu, &z, labels)? {
+                            println!("        {label:<28} {ms:>9.2} ms");
+                        }
+                    }
+                }
                 ("gpu", first, warm)
             }
             None => {

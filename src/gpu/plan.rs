@@ -3,7 +3,7 @@
 //! and reads the output back (or leaves it on the GPU for drawing).
 
 use crate::error::{Error, Result};
-use crate::gpu::layout::{from_gpu, pad4, padded_len, to_gpu};
+use crate::gpu::layout::{chw, from_gpu, pad4, padded_len, to_gpu};
 use crate::gpu::ops::{self, Pass};
 use crate::gpu::{Gpu, buffers};
 use crate::model::fold::{GemmKind, Step, fold};
@@ -78,12 +78,13 @@ impl Plan {
             let output = buffers::activation(gpu, &label, batch * padded_len(out_shape))?;
             let pass = match step {
                 Step::Gemm(g) => {
-                    let (_, oh, ow) = crate::gpu::layout::chw(g.output);
+                    let (_, ih, iw) = chw(g.input);
+                    let (_, oh, ow) = chw(g.output);
                     let spec = match g.kind {
                         GemmKind::Linear => ops::linear::spec(&g.weight),
                         GemmKind::Conv2d { stride, padding } => ops::conv2d::spec(&g.weight, stride, padding, [oh, ow]),
                         GemmKind::ConvTranspose2d { stride, top, left } => {
-                            ops::conv_transpose2d::spec(&g.weight, stride, top, left, [oh, ow])
+                            ops::conv_transpose2d::spec(&g.weight, stride, top, left, [ih, iw], [oh, ow])
                         }
                     };
                     ops::gemm::pass(gpu, &label, &spec, &g.bias, g.act, g.input, g.output, batch, current, &output)?
@@ -165,6 +166,35 @@ impl Plan {
         gpu.queue.submit([self.encode(gpu, Some(bytes))]);
         let data = read_back(gpu, &self.staging, bytes).await?;
         Ok(from_gpu(&data, n, self.output_shape))
+    }
+
+    /// Times every dispatch on its own (submit, wait): where a generate call spends its time.
+    /// Native only, since it blocks on the device.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn profile(&self, gpu: &Gpu, latents: &Tensor, classes: Option<&[u32]>) -> Result<Vec<(String, f64)>> {
+        self.write_input(gpu, latents, classes)?;
+        let wait = || {
+            gpu.device
+                .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
+                .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))
+        };
+        wait()?;
+        let mut times = Vec::with_capacity(self.passes.len());
+        for p in &self.passes {
+            let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&p.label) });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&p.label), timestamp_writes: None });
+                pass.set_pipeline(&p.pipeline);
+                pass.set_bind_group(0, &p.bind_group, &[]);
+                pass.dispatch_workgroups(p.groups[0], p.groups[1], p.groups[2]);
+            }
+            let started = std::time::Instant::now();
+            gpu.queue.submit([encoder.finish()]);
+            wait()?;
+            times.push((p.label.clone(), started.elapsed().as_secs_f64() * 1e3));
+        }
+        gpu.check()?;
+        Ok(times)
     }
 
     fn write_input(&self, gpu: &Gpu, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {

@@ -23,36 +23,48 @@ macro_rules! kernels {
 
 kernels!("gemm_tiled", "gemm_registers", "affine", "upsample", "reshape", "concat_one_hot", "draw");
 
-/// Compiled pipelines of one device, created on first use.
+/// Compiled shader modules and pipelines of one device, created on first use.
 #[derive(Default)]
 pub struct PipelineCache {
-    pipelines: Mutex<HashMap<&'static str, wgpu::ComputePipeline>>,
+    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+    pipelines: Mutex<HashMap<(&'static str, &'static str), wgpu::ComputePipeline>>,
 }
 
 impl PipelineCache {
-    /// The compute pipeline of kernel `name` (entry point `main`), compiling it once.
-    pub fn get(&self, device: &wgpu::Device, name: &'static str) -> Result<wgpu::ComputePipeline> {
-        let mut cache = self.pipelines.lock().map_err(|_| Error::Gpu("pipeline cache poisoned".into()))?;
-        if let Some(p) = cache.get(name) {
+    /// The compute pipeline of kernel `name` at entry point `entry`, compiling it once.
+    pub fn get(&self, device: &wgpu::Device, name: &'static str, entry: &'static str) -> Result<wgpu::ComputePipeline> {
+        let poisoned = || Error::Gpu("pipeline cache poisoned".into());
+        let mut pipelines = self.pipelines.lock().map_err(|_| poisoned())?;
+        if let Some(p) = pipelines.get(&(name, entry)) {
             return Ok(p.clone());
         }
-        let kernel = KERNELS
-            .iter()
-            .find(|k| k.name == name)
-            .ok_or_else(|| Error::Gpu(format!("no kernel named {name}")))?;
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(name),
-            source: wgpu::ShaderSource::Wgsl(kernel.source.into()),
-        });
+        let module = {
+            let mut modules = self.modules.lock().map_err(|_| poisoned())?;
+            match modules.get(name) {
+                Some(m) => m.clone(),
+                None => {
+                    let kernel = KERNELS
+                        .iter()
+                        .find(|k| k.name == name)
+                        .ok_or_else(|| Error::Gpu(format!("no kernel named {name}")))?;
+                    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some(name),
+                        source: wgpu::ShaderSource::Wgsl(kernel.source.into()),
+                    });
+                    modules.insert(name, module.clone());
+                    module
+                }
+            }
+        };
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(name),
+            label: Some(&format!("{name}::{entry}")),
             layout: None,
             module: &module,
-            entry_point: Some("main"),
+            entry_point: Some(entry),
             compilation_options: Default::default(),
             cache: None,
         });
-        cache.insert(name, pipeline.clone());
+        pipelines.insert((name, entry), pipeline.clone());
         Ok(pipeline)
     }
 }

@@ -26,5 +26,6 @@ pub fn spec(weight: &Tensor, stride: [usize; 2], padding: [usize; 4], [oh, ow]: 
         in_step: [stride[0] as u32, stride[1] as u32],
         tap_step: [1, 1],
         out_step: [1, 1],
+        flat_output: false,
     }
 }

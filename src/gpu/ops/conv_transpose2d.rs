@@ -6,6 +6,7 @@
 //! With oy = qy·s + py and ky = r + ty·s (r = (py + top) mod s), the input row is
 //! iy = (oy + top − ky) / s = qy + (py + top − r)/s − ty: in_step 1, tap_step −1.
 
+use crate::gpu::layout::pad4;
 use crate::gpu::ops::gemm::{GemmSpec, Phase, pack_phase};
 use crate::tensor::Tensor;
 
@@ -20,7 +21,17 @@ fn axis(p: usize, stride: usize, pad: usize, kernel: usize, out: usize) -> (usiz
 
 /// weight `[C_in, C_out, kh, kw]` → per phase, B rows (ty, tx, ci), columns co. `top`/`left`
 /// are the crop of the full output; the output grid `[oh, ow]` implies the rest.
-pub fn spec(weight: &Tensor, stride: [usize; 2], top: usize, left: usize, [oh, ow]: [usize; 2]) -> GemmSpec {
+pub fn spec(
+    weight: &Tensor,
+    stride: [usize; 2],
+    top: usize,
+    left: usize,
+    [ih, iw]: [usize; 2],
+    [oh, ow]: [usize; 2],
+) -> GemmSpec {
+    if ih == 1 && iw == 1 {
+        return spec_1x1_input(weight, top, left, [oh, ow]);
+    }
     let (ci, co, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3]);
     let mut weights = Vec::new();
     let mut phases = Vec::new();
@@ -56,5 +67,35 @@ pub fn spec(weight: &Tensor, stride: [usize; 2], top: usize, left: usize, [oh, o
         in_step: [1, 1],
         tap_step: [-1, -1],
         out_step: [stride[0] as u32, stride[1] as u32],
+        flat_output: false,
+    }
+}
+
+/// On a 1×1 input (a DCGAN's first layer) every output pixel sees exactly one tap, so the
+/// phase form would read all taps to keep one. Instead the layer is one matrix multiply:
+/// B[ci, (oy, ox, co)] = w[ci, co, oy + top, ox + left], and each sample's output row is its
+/// whole NHWC image.
+fn spec_1x1_input(weight: &Tensor, top: usize, left: usize, [oh, ow]: [usize; 2]) -> GemmSpec {
+    let (ci, co, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3]);
+    let (cip, cop) = (pad4(ci), pad4(co));
+    let mut weights = Vec::with_capacity(cip * oh * ow * cop);
+    for i in 0..cip {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                for o in 0..cop {
+                    let (ky, kx) = (oy + top, ox + left);
+                    let inside = i < ci && o < co && ky < kh && kx < kw;
+                    weights.push(if inside { weight.data[((i * co + o) * kh + ky) * kw + kx] } else { 0.0 });
+                }
+            }
+        }
+    }
+    GemmSpec {
+        phases: vec![Phase { taps_y: 1, taps_x: 1, grid_h: 1, grid_w: 1, k4: (cip / 4) as u32, ..Default::default() }],
+        weights,
+        in_step: [1, 1],
+        tap_step: [1, 1],
+        out_step: [1, 1],
+        flat_output: true,
     }
 }

@@ -65,6 +65,9 @@ pub struct GemmSpec {
     pub in_step: [u32; 2],
     pub tap_step: [i32; 2],
     pub out_step: [u32; 2],
+    /// The columns are every (y, x, channel) of the output, written as one flat row per
+    /// sample: how a layer on a 1×1 input becomes a plain matrix multiply.
+    pub flat_output: bool,
 }
 
 /// Packs one phase's weights: for each tap in `taps` and each padded input channel a row of
@@ -103,7 +106,14 @@ pub fn pass(
 ) -> Result<Pass> {
     let (ci, ih, iw) = chw(in_shape);
     let (co, oh, ow) = chw(out_shape);
-    let n4 = pad4(co) / 4;
+    let mut bias_padded = bias.to_vec();
+    bias_padded.resize(pad4(co), 0.0);
+    let (n4, oh, ow) = if spec.flat_output {
+        bias_padded = bias_padded.repeat(oh * ow);
+        (oh * ow * pad4(co) / 4, 1, 1)
+    } else {
+        (pad4(co) / 4, oh, ow)
+    };
     let grid_h = spec.phases.iter().map(|p| p.grid_h).max().unwrap_or(0);
     let grid_w = spec.phases.iter().map(|p| p.grid_w).max().unwrap_or(0);
     let rows = batch * (grid_h * grid_w) as usize;
@@ -129,21 +139,21 @@ pub fn pass(
         ..Default::default()
     };
     let phases = spec.phases.len() as u32;
-    let (kernel, groups) = match gpu.tuning {
-        Tuning::Gpu => ("gemm_tiled", [rows.div_ceil(64) as u32, n4.div_ceil(16) as u32, phases]),
+    let (kernel, entry, groups) = match gpu.tuning {
+        Tuning::Gpu => ("gemm_tiled", "main", [rows.div_ceil(64) as u32, n4.div_ceil(16) as u32, phases]),
         Tuning::Emulator => {
-            params.col_blocks = n4.div_ceil(4) as u32;
+            // Four vec4 columns per thread, or one where the output is narrower than that.
+            let (entry, per_thread) = if n4 < 4 { ("main_narrow", 1) } else { ("main", 4) };
+            params.col_blocks = n4.div_ceil(per_thread) as u32;
             let threads = rows.div_ceil(8) * params.col_blocks as usize;
             let ([x, y, _], gx) = super::groups_1d(gpu, threads, 64);
             params.groups_x = gx;
-            ("gemm_registers", [x, y, phases])
+            ("gemm_registers", entry, [x, y, phases])
         }
     };
-    let mut bias_padded = bias.to_vec();
-    bias_padded.resize(n4 * 4, 0.0);
     let uniform = buffers::uniform(gpu, &format!("{label} params"), &params);
     let phase_buf = buffers::storage(gpu, &format!("{label} phases"), &spec.phases)?;
     let weights = buffers::storage(gpu, &format!("{label} weights"), &spec.weights)?;
     let bias_buf = buffers::storage(gpu, &format!("{label} bias"), &bias_padded)?;
-    Pass::new(gpu, label.to_string(), kernel, &[&uniform, &phase_buf, input, &weights, &bias_buf, output], groups)
+    Pass::with_entry(gpu, label.to_string(), kernel, entry, &[&uniform, &phase_buf, input, &weights, &bias_buf, output], groups)
 }

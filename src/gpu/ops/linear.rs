@@ -14,5 +14,6 @@ pub fn spec(weight: &Tensor) -> GemmSpec {
         in_step: [1, 1],
         tap_step: [1, 1],
         out_step: [1, 1],
+        flat_output: false,
     }
 }

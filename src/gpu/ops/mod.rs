@@ -23,8 +23,20 @@ pub struct Pass {
 }
 
 impl Pass {
-    /// Builds the bind group of `kernel` from `buffers` (binding i = buffers[i]).
+    /// Builds the bind group of `kernel`'s entry point `main` from `buffers` (binding i = buffers[i]).
     pub fn new(gpu: &Gpu, label: String, kernel: &'static str, buffers: &[&wgpu::Buffer], groups: [u32; 3]) -> Result<Self> {
+        Self::with_entry(gpu, label, kernel, "main", buffers, groups)
+    }
+
+    /// As [`Pass::new`] for another entry point of the kernel.
+    pub fn with_entry(
+        gpu: &Gpu,
+        label: String,
+        kernel: &'static str,
+        entry: &'static str,
+        buffers: &[&wgpu::Buffer],
+        groups: [u32; 3],
+    ) -> Result<Self> {
         let max = gpu.limits.max_compute_workgroups_per_dimension;
         if let Some(&g) = groups.iter().find(|&&g| g > max) {
             return Err(Error::Limit {
@@ -33,7 +45,7 @@ impl Pass {
                 limit: max as u64,
             });
         }
-        let pipeline = gpu.pipelines.get(&gpu.device, kernel)?;
+        let pipeline = gpu.pipelines.get(&gpu.device, kernel, entry)?;
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
