@@ -41,7 +41,7 @@ test-python:
 	python3 -m unittest discover -s tests/tools -t .
 
 test-native:
-	cargo test --release
+	cargo test
 
 test-browser:
 	wasm-pack test --release --headless --chrome --chromedriver /usr/bin/chromedriver
