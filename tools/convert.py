@@ -14,9 +14,12 @@ format (``IMPORTERS``):
 
 * PyTorch checkpoints (zip, legacy pickle, or either inside a tar) are read
   with numpy only by ``torch_checkpoint.py``.
-* Keras ``.keras``/``.h5`` files are recognised but not imported yet.
+* Keras models, ``.keras`` (Keras 3) or legacy ``.h5`` (tf.keras 2, Keras 3),
+  are read with h5py and numpy by ``keras_import.py``. They store their
+  architecture, so ``--arch`` is not used; see that module for how each Keras
+  layer, default and layout maps to webgan.
 
-The architecture is not stored in a state dict, so it comes from ``--arch``:
+The architecture is not stored in a PyTorch state dict, so it comes from ``--arch``:
 
 * ``dcgan`` (default): the standard DCGAN generator (Radford et al. 2015, as
   in the PyTorch DCGAN tutorial), inferred from tensor shapes and key order.
@@ -42,6 +45,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import keras_import  # noqa: E402
 import safetensors_np  # noqa: E402
 import torch_checkpoint  # noqa: E402
 
@@ -97,10 +101,12 @@ def read_pytorch(path: str, key: str | None) -> "collections.OrderedDict[str, np
         raise ConvertError(str(e)) from e
 
 
-def read_keras(path: str, key: str | None) -> "collections.OrderedDict[str, np.ndarray]":
-    raise ConvertError(
-        f"{path}: Keras import is not implemented yet; for now convert a "
-        "PyTorch checkpoint")
+def read_keras(path: str) -> "tuple[collections.OrderedDict[str, np.ndarray], dict[str, Any], dict[str, str]]":
+    """(state, architecture, info): a Keras file carries its own layers."""
+    try:
+        return keras_import.load(path)
+    except keras_import.KerasImportError as e:
+        raise ConvertError(f"{path}: {e}") from e
 
 
 IMPORTERS = {"pytorch": read_pytorch, "keras": read_keras}
@@ -408,10 +414,8 @@ class _Walker:
             if int(np.prod(new)) != int(np.prod(shape)):
                 raise ConvertError(f"{where}: cannot reshape {shape} ({int(np.prod(shape))} values) to {new}")
             out.update(shape=list(new), order=order)
-            # channels_last gives the shape as [H, W, C] (Keras Reshape); the
-            # tracked logical shape is always [C, H, W].
-            if order == "channels_last" and len(new) == 3:
-                return out, [new[2], new[0], new[1]]
+            # `shape` is always the logical target ([C, H, W] or [F]); `order` only says
+            # how the flat elements map (channels_last: index (h*W + w)*C + c).
             return out, list(new)
 
         if op == "upsample":
@@ -442,9 +446,9 @@ def resolve_architecture(arch: dict[str, Any], state: dict[str, np.ndarray]) -> 
         layers.append(norm)
     if not layers:
         raise ConvertError("the architecture has no layers")
-    if len(shape) != 3:
-        raise ConvertError(f"the model's output has shape {shape}; it must be [C, H, W] "
-                           "(end with a reshape)")
+    if len(shape) not in (1, 3):
+        raise ConvertError(f"the model's output has shape {shape}; it must be an image "
+                           "[C, H, W] or a score vector [F] (end with a reshape)")
     num_classes = arch.get("num_classes")
     one_hot = [l["classes"] for l in layers if l["op"] == "concat_one_hot"]
     if num_classes is None and one_hot:
@@ -501,24 +505,36 @@ def sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
-def convert(inp: str, out_dir: str, arch: str = "dcgan", dtype: str = "f16",
+def convert(inp: str, out_dir: str, arch: str | None = None, dtype: str = "f16",
             name: str | None = None, description: str | None = None,
             license: str | None = None, source: str | None = None,
             key: str | None = None) -> "collections.OrderedDict[str, Any]":
-    """Convert ``inp`` into ``out_dir``; returns the model.json contents."""
+    """Convert ``inp`` into ``out_dir``; returns the model.json contents.
+
+    ``arch`` (PyTorch only) is 'dcgan' (the default) or an architecture JSON path."""
     if dtype not in ("f16", "f32"):
         raise ConvertError(f"--dtype must be f16 or f32, got {dtype!r}")
     if not os.path.isfile(inp):
         raise ConvertError(f"input {inp} does not exist or is not a file")
     fmt = detect_format(inp)
-    state = IMPORTERS[fmt](inp, key)
-
-    if arch == "dcgan":
-        spec = dcgan_architecture(state)
-    elif arch.lower().endswith(".json"):
-        spec = load_arch_json(arch)
+    origin = ""
+    if fmt == "keras":
+        if arch is not None or key is not None:
+            raise ConvertError(f"{inp} is a Keras model, which stores its own architecture; "
+                               "drop --arch/--key")
+        state, spec, info = read_keras(inp)
+        origin = f"Keras {info.get('keras_version', 'unknown')} {info.get('format', '')}".strip()
     else:
-        raise ConvertError(f"--arch must be 'dcgan' or a path to an architecture .json, got {arch!r}")
+        state = read_pytorch(inp, key)
+        arch = arch or "dcgan"
+        if arch == "dcgan":
+            spec = dcgan_architecture(state)
+        elif arch.lower().endswith(".json"):
+            spec = load_arch_json(arch)
+        else:
+            raise ConvertError(
+                f"--arch must be 'dcgan' or a path to an architecture .json, got {arch!r}")
+        origin = f"arch {os.path.basename(arch)}"
     layers, output_shape, used = resolve_architecture(spec, state)
 
     tensors = {n: to_dtype(state[n], dtype, n) for n in used}
@@ -528,7 +544,7 @@ def convert(inp: str, out_dir: str, arch: str = "dcgan", dtype: str = "f16",
     if name is None:
         name = os.path.basename(os.path.normpath(out_dir))
     if description is None:
-        description = f"Generator converted from {os.path.basename(inp)} (arch {os.path.basename(arch)})."
+        description = f"Generator converted from {os.path.basename(inp)} ({origin})."
     if license is None:
         license = "unknown: check the license of the original weights and training data"
     if source is None:
@@ -559,10 +575,11 @@ def convert(inp: str, out_dir: str, arch: str = "dcgan", dtype: str = "f16",
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("input", metavar="IN", help="checkpoint file (PyTorch .pt/.pth/.tar)")
+    p.add_argument("input", metavar="IN",
+                   help="PyTorch checkpoint (.pt/.pth/.tar) or Keras model (.keras/.h5)")
     p.add_argument("output", metavar="OUT", help="model folder to write (created if needed)")
-    p.add_argument("--arch", default="dcgan",
-                   help="'dcgan' (default) or a path to an architecture JSON file")
+    p.add_argument("--arch", default=None,
+                   help="PyTorch only: 'dcgan' (default) or a path to an architecture JSON file")
     p.add_argument("--dtype", default="f16", choices=["f16", "f32"],
                    help="weight storage type (default f16)")
     p.add_argument("--name", help="model name (default: OUT's folder name)")

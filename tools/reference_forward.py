@@ -19,9 +19,13 @@ Semantics (activations are logically [N, C, H, W] or [N, features]):
   zero padding [top, bottom, left, right].
 * ``batch_norm``: (x - running_mean) / sqrt(running_var + eps) * weight + bias
   over the channel axis (weight 1 and bias 0 when null).
-* ``reshape``: ``channels_first`` reshapes each sample (C-order) to
-  ``shape``; ``channels_last`` reads ``shape`` as [H, W, C] (Keras) and
-  transposes to [C, H, W]; a 3-D input is flattened in H, W, C order first.
+* ``reshape``: ``shape`` is the per-sample logical target, [C, H, W] or [F];
+  ``order`` says how the flat elements map. ``channels_first``: flat index
+  (c*H + h)*W + w (PyTorch ``view``). ``channels_last``: (h*W + w)*C + c, so
+  Keras ``Reshape((7, 7, 128))`` is ``shape [128, 7, 7], channels_last`` and
+  Keras ``Flatten`` of an NHWC [C, H, W] is ``shape [C*H*W], channels_last``.
+  An image input is first flattened in the same order; image to image goes
+  through that flat vector.
 * ``upsample``: nearest neighbour, integer scale [sh, sw].
 * ``concat_one_hot``: appends one_hot(label, classes) to the vector.
 """
@@ -115,13 +119,16 @@ def forward(model: dict, tensors: dict, z: np.ndarray, labels: np.ndarray | None
         elif op == "sigmoid":
             x = 1.0 / (1.0 + np.exp(-x))
         elif op == "reshape":
-            shape = layer["shape"]
+            shape = list(layer["shape"])
             if layer["order"] == "channels_last":
-                if x.ndim == 4:  # logical NCHW -> flatten in HWC order
+                if x.ndim == 4:  # logical [N, C, H, W] -> flat in (h, w, c) order
                     x = x.transpose(0, 2, 3, 1)
-                x = x.reshape([n] + shape)
-                if len(shape) == 3:
-                    x = x.transpose(0, 3, 1, 2)
+                x = x.reshape(n, -1)
+                if len(shape) == 3:  # flat (h, w, c) -> [N, C, H, W]
+                    c, h, w = shape
+                    x = x.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+                else:
+                    x = x.reshape([n] + shape)
             else:
                 x = x.reshape([n] + shape)
         elif op == "upsample":

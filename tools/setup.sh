@@ -52,9 +52,9 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERS
     cargo install -q wasm-pack --version "$WASM_PACK_VERSION" --locked --force
 fi
 
-# Python: numpy for the converters (system interpreter, user-independent).
-if ! python3 -c "import numpy" 2>/dev/null; then
-    say "pip install numpy"
+# Python: numpy (and h5py for Keras files) for the converters (system interpreter).
+if ! python3 -c "import numpy, h5py" 2>/dev/null; then
+    say "pip install numpy h5py"
     python3 -m pip install -q -r tools/requirements.txt 2>/dev/null \
         || python3 -m pip install -q --break-system-packages -r tools/requirements.txt
 fi

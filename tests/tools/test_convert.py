@@ -516,8 +516,10 @@ class ArchJsonTest(unittest.TestCase):
             convert.resolve_architecture(bad, sd)
         bad = json.loads(json.dumps(arch))
         bad["layers"].pop()
-        with self.assertRaisesRegex(convert.ConvertError, r"\[C, H, W\]"):
+        with self.assertRaisesRegex(convert.ConvertError, r"output_shape \[1, 4, 4\].*give \[16\]"):
             convert.resolve_architecture(bad, sd)
+        bad["output_shape"] = None  # a flat score vector is a valid output (discriminators)
+        self.assertEqual(convert.resolve_architecture(bad, sd)[1], [16])
         bad = json.loads(json.dumps(arch))
         bad["layers"][1] = {"op": "gelu"}
         with self.assertRaisesRegex(convert.ConvertError, "unknown op"):
@@ -533,7 +535,7 @@ class ArchJsonTest(unittest.TestCase):
         arch = {"latent_dim": 4, "num_classes": 3, "layers": [
             {"op": "concat_one_hot", "classes": 3},
             {"op": "linear", "weight": "emb.weight", "bias": None},
-            {"op": "reshape", "shape": [2, 2, 2], "order": "channels_last"},   # H, W, C
+            {"op": "reshape", "shape": [2, 2, 2], "order": "channels_last"},   # C, H, W
             {"op": "upsample", "scale": [2, 3]},                              # 2x4x6
             {"op": "conv2d", "kernel": 3, "stride": 1, "padding": 1, "weight": "c.weight", "bias": "c.bias"},
             {"op": "batch_norm", "channels": 5, "weight": None, "bias": None,
@@ -571,6 +573,32 @@ class ArchJsonTest(unittest.TestCase):
 
 
 class ReferenceOpsTest(unittest.TestCase):
+    def test_reshape_orders(self):
+        # `shape` is the logical target; `order` maps flat index to (c, h, w).
+        c, h, w = 3, 2, 4
+        flat = np.arange(c * h * w, dtype=np.float64)[None]
+        last = {"layers": [{"op": "reshape", "shape": [c, h, w], "order": "channels_last"}]}
+        first = {"layers": [{"op": "reshape", "shape": [c, h, w], "order": "channels_first"}]}
+        y = reference_forward.forward(last, {}, flat)
+        self.assertEqual(y.shape, (1, c, h, w))
+        for ci, hi, wi in [(0, 0, 0), (2, 1, 3), (1, 0, 2)]:
+            self.assertEqual(y[0, ci, hi, wi], (hi * w + wi) * c + ci)
+        y = reference_forward.forward(first, {}, flat)
+        self.assertEqual(y[0, 2, 1, 3], (2 * h + 1) * w + 3)
+        # image -> flat (Keras Flatten of NHWC) inverts it
+        img = reference_forward.forward(last, {}, flat)
+        back = reference_forward.forward(
+            {"layers": [{"op": "reshape", "shape": [c * h * w], "order": "channels_last"}]}, {}, img)
+        np.testing.assert_array_equal(back, flat)
+        # image -> image goes through the flat vector in the given order
+        y = reference_forward.forward(
+            {"layers": [{"op": "reshape", "shape": [4, 3, 2], "order": "channels_last"}]}, {}, img)
+        np.testing.assert_array_equal(y[0, 3, 1, 0], (1 * 2 + 0) * 4 + 3)
+        # the converter's shape walk keeps the logical shape
+        _, shape, _ = convert.resolve_architecture(
+            {"latent_dim": 24, "layers": last["layers"]}, {})
+        self.assertEqual(shape, [c, h, w])
+
     def test_conv_transpose_is_adjoint_of_conv(self):
         # <conv_transpose(x), y> == <x, conv(y)> for the same weight, stride and padding
         # (without output_padding), which pins down the transposed-conv semantics.
@@ -640,7 +668,7 @@ class ConvertEndToEndTest(unittest.TestCase):
         with contextlib.redirect_stderr(err):
             with tempfile.NamedTemporaryFile(suffix=".keras") as f:
                 self.assertEqual(convert.main([f.name, os.path.join(self.tmp.name, "k")]), 1)
-        self.assertIn("Keras import is not implemented yet", err.getvalue())
+        self.assertIn("not an HDF5 or .keras file", err.getvalue())
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             self.assertEqual(convert.main([__file__, os.path.join(self.tmp.name, "x")]), 1)
