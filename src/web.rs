@@ -155,7 +155,10 @@ impl Generator {
         canvas: HtmlCanvasElement,
         options: JsValue,
     ) -> std::result::Result<Generator, JsError> {
-        console_error_panic_hook::set_once();
+        // (Setting a panic hook panics while a panic is pending, as after a failed wasm test.)
+        if !std::thread::panicking() {
+            console_error_panic_hook::set_once();
+        }
         let model = Model::from_parts(&manifest_json, &weights).map_err(js_error)?;
         drop(weights);
         let choice = option_string(&options, "backend").unwrap_or_else(|| "auto".into());

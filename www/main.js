@@ -22,7 +22,8 @@ const app = {
   backend: ['auto', 'webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto',
   latents: null, // Float32Array [batch, latentDim] on the canvas now
   selected: 0,
-  walk: { running: false, from: null, to: null, t: 0, leg: 0, speed: 0.25, last: 0, frames: 0 },
+  // frames, startedAt, framesAtStart and lastFrameAt give the walk's frame rate.
+  walk: { running: false, from: null, to: null, t: 0, leg: 0, speed: 0.25, last: 0, frames: 0, startedAt: 0, framesAtStart: 0, lastFrameAt: 0 },
   timings: { firstImageMs: null, weightsMs: null, weightsFromCache: null, lastFrameMs: null },
 };
 
@@ -217,7 +218,8 @@ function startWalk() {
     w.t = 0;
   }
   w.running = true;
-  w.last = performance.now();
+  w.last = w.startedAt = performance.now();
+  w.framesAtStart = w.frames;
   $('walk').textContent = 'Pause';
   $('walk').setAttribute('aria-pressed', 'true');
   requestAnimationFrame(walkFrame);
@@ -243,6 +245,7 @@ async function walkFrame(now) {
   try {
     await draw(Generator.slerp(w.from, w.to, w.t, app.generator.latentDim));
     w.frames += 1;
+    w.lastFrameAt = performance.now();
   } catch (e) {
     stopWalk();
     showError(e);

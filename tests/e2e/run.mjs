@@ -269,26 +269,25 @@ await test('errors say what happened: bad hash, unsupported model, network failu
 // ---- measurements: interpolation frame rate on WebGPU ----
 
 async function walkFps(batch) {
+  // setBatch compiles the plan and draws once, so the walk's frames are all warm.
   await page.evaluate((n) => window.webgan.setBatch(n), batch);
   await page.evaluate(() => window.webgan.play());
-  // The first frame after a batch change may compile nothing new; still, skip it.
-  await page.waitForFunction(() => window.webgan.app.walk.frames >= 1, null, { timeout: 300_000 });
-  const start = await page.evaluate(() => ({ frames: window.webgan.app.walk.frames, t: performance.now() }));
-  const minMs = 4000, minFrames = batch >= 64 ? 2 : 5;
-  await page.waitForFunction(
-    ([f0, t0, ms, n]) => window.webgan.app.walk.frames - f0 >= n && performance.now() - t0 >= ms,
-    [start.frames, start.t, minMs, minFrames],
-    { timeout: 300_000, polling: 100 },
-  );
-  const end = await page.evaluate(() => ({ frames: window.webgan.app.walk.frames, t: performance.now() }));
-  await page.evaluate(() => window.webgan.pause());
+  const frames = batch >= 64 ? 1 : batch >= 16 ? 2 : 8;
+  await page.waitForFunction((n) => window.webgan.app.walk.frames - window.webgan.app.walk.framesAtStart >= n, frames, {
+    timeout: 300_000,
+    polling: 100,
+  });
+  const w = await page.evaluate(() => {
+    window.webgan.pause();
+    const { frames, framesAtStart, startedAt, lastFrameAt } = window.webgan.app.walk;
+    return { n: frames - framesAtStart, ms: lastFrameAt - startedAt };
+  });
   await page.evaluate(() => window.webgan.idle());
-  return ((end.frames - start.frames) * 1000) / (end.t - start.t);
+  return (w.n * 1000) / w.ms;
 }
 
 await test('interpolation frame rate at batch 1, 16 and 64 (measurement)', async () => {
   page.setDefaultTimeout(300_000);
-  await page.evaluate(() => (window.webgan.app.walk.frames = 0));
   measurements.walkFps = {};
   for (const batch of [1, 16, 64]) {
     const fps = await walkFps(batch);

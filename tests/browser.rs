@@ -1,0 +1,142 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium, `make test-browser`): the whole default
+//! model on WebGPU (SwiftShader in CI) and on the wasm CPU path matches the PyTorch golden
+//! output, and the `Generator` handle the page uses generates, draws and reads back the same.
+//! A missing WebGPU adapter fails these tests; it never skips them. `webdriver.json` at the crate
+//! root gives Chromium the flags that turn WebGPU on.
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use webgan::gpu::{Gpu, Plan};
+use webgan::web::Generator;
+use webgan::{Model, Tensor, cpu, image};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MANIFEST: &str = include_str!("../www/models/faces64/model.json");
+const WEIGHTS: &[u8] = include_bytes!("../www/models/faces64/weights.safetensors");
+/// `[4, 100]` latents and the `[4, 3, 64, 64]` output of PyTorch with the weights rounded to f16
+/// (what the safetensors file holds); see tests/fixtures/README.md.
+const GOLDEN_Z: &[u8] = include_bytes!("fixtures/faces64_golden_z.npy");
+const GOLDEN_OUT: &[u8] = include_bytes!("fixtures/faces64_golden_out_f16.npy");
+const ATOL: f32 = 1e-3;
+
+/// A little-endian float32, C-order `.npy` (format 1.0 or 2.0).
+fn npy(bytes: &[u8]) -> Tensor {
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "not a .npy file");
+    let (len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        _ => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+    };
+    let header = std::str::from_utf8(&bytes[start..start + len]).expect("npy header is text");
+    assert!(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False"), "{header}");
+    let dims = header.split("'shape': (").nth(1).and_then(|s| s.split(')').next()).expect("npy shape");
+    let shape: Vec<usize> = dims.split(',').filter_map(|d| d.trim().parse().ok()).collect();
+    let data = bytemuck::pod_collect_to_vec::<u8, f32>(&bytes[start + len..]);
+    Tensor::new(&shape, data).expect("npy size matches its shape")
+}
+
+/// Fails with the largest difference, where it is, and the first values.
+fn assert_close(what: &str, got: &Tensor, want: &Tensor, atol: f32) {
+    assert_eq!(got.shape, want.shape, "{what}: shapes differ");
+    let (mut max, mut at) = (0f32, 0);
+    for (i, (g, w)) in got.data.iter().zip(&want.data).enumerate() {
+        let d = (g - w).abs();
+        if !(d <= max) {
+            (max, at) = (d, i);
+        }
+    }
+    let hw = want.shape[2] * want.shape[3];
+    let (n, c, y, x) = (at / (3 * hw), at / hw % 3, at % hw / want.shape[3], at % want.shape[3]);
+    let msg = format!(
+        "{what}: max |diff| {max:.2e} at [{n}, {c}, {y}, {x}] (got {}, want {}); first values got {:?}, want {:?}",
+        got.data[at],
+        want.data[at],
+        &got.data[..4],
+        &want.data[..4]
+    );
+    web_sys::console::log_1(&msg.clone().into());
+    assert!(max <= atol, "{msg} exceeds {atol}");
+}
+
+fn golden() -> (Model, Tensor, Tensor) {
+    let model = Model::from_parts(MANIFEST, WEIGHTS).expect("the faces64 model loads");
+    (model, npy(GOLDEN_Z), npy(GOLDEN_OUT))
+}
+
+fn js_message(e: wasm_bindgen::JsError) -> String {
+    let value: wasm_bindgen::JsValue = e.into();
+    value.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|v| format!("{v:?}"))
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_matches_pytorch_golden() {
+    let (model, z, want) = golden();
+    let gpu = Gpu::new()
+        .await
+        .unwrap_or_else(|e| panic!("WebGPU must have an adapter here (Chromium needs --enable-unsafe-webgpu, see webdriver.json): {e}"));
+    web_sys::console::log_1(&format!("adapter: {}", gpu.describe()).into());
+    let plan = Plan::compile(&gpu, &model, 4).await.expect("the plan compiles");
+    let got = plan.generate(&gpu, &z, None).await.expect("the plan runs");
+    assert_close("WebGPU vs PyTorch", &got, &want, ATOL);
+}
+
+#[wasm_bindgen_test]
+fn wasm_cpu_matches_pytorch_golden() {
+    let (model, z, want) = golden();
+    let got = cpu::forward(&model, &z, None).expect("the CPU reference runs");
+    assert_close("wasm CPU vs PyTorch", &got, &want, ATOL);
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().and_then(|w| w.document()).expect("a document")
+}
+
+fn canvas() -> web_sys::HtmlCanvasElement {
+    let canvas: web_sys::HtmlCanvasElement =
+        document().create_element("canvas").expect("a canvas").dyn_into().expect("an HtmlCanvasElement");
+    document().body().expect("a body").append_child(&canvas).expect("canvas in the page");
+    canvas
+}
+
+/// The handle the page uses, on WebGPU and on the CPU: generateFloats matches PyTorch, generate
+/// sizes the canvas to grid × scale, and the grid read back from the drawn output is the grid the
+/// CPU output makes (1 step of rounding apart at most).
+#[wasm_bindgen_test]
+async fn generator_generates_draws_and_reads_back() {
+    let (model, z, want) = golden();
+    let want_grid = image::grid(&cpu::forward(&model, &z, None).expect("cpu"), 2).expect("grid");
+    for backend in ["webgpu", "cpu"] {
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(&options, &"backend".into(), &backend.into()).expect("options");
+        let canvas = canvas();
+        let g = Generator::create(MANIFEST.to_string(), WEIGHTS.to_vec(), canvas.clone(), options.into())
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: the generator must start: {}", js_message(e)));
+        assert_eq!(g.backend(), backend, "{}", g.adapter());
+        assert_eq!((g.latent_dim(), g.width(), g.height(), g.num_classes()), (100, 64, 64, 0));
+        let floats = g.generate_floats(z.data.clone(), 4, None).await.unwrap_or_else(|e| panic!("{}", js_message(e)));
+        assert_close(&format!("Generator ({backend}) vs PyTorch"), &Tensor::new(&want.shape, floats).unwrap(), &want, ATOL);
+
+        g.set_scale(3);
+        g.generate(z.data.clone(), 4, None).await.unwrap_or_else(|e| panic!("{}", js_message(e)));
+        assert_eq!((canvas.width(), canvas.height()), (130 * 3, 130 * 3), "{backend}: canvas = 2×2 grid with a 2 px gap, × 3");
+        assert_eq!((g.drawn_count(), g.image_at(0.0, 0.0), g.image_at(3.0 * 65.0, 0.0), g.image_at(3.0 * 70.0, 3.0 * 70.0)), (4, 0, -1, 3));
+        let pixels = g.grid_pixels().await.unwrap_or_else(|e| panic!("{}", js_message(e))).0;
+        let worst = pixels.iter().zip(&want_grid.pixels).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
+        assert_eq!(pixels.len(), want_grid.pixels.len());
+        assert!(worst <= 1, "{backend}: grid read back differs from the CPU grid by {worst} steps");
+    }
+}
+
+#[wasm_bindgen_test]
+fn latent_helpers_match_the_engine() {
+    let z = Generator::latents(42.0, 3, 100).unwrap_or_else(|e| panic!("{}", js_message(e)));
+    assert_eq!(z, webgan::latent::normal_latents(42, 3, 100).data);
+    assert!(Generator::latents(-1.0, 1, 100).is_err() && Generator::latents(0.5, 1, 100).is_err());
+    let (a, b) = (&z[..200], &z[100..300]);
+    let mid = Generator::slerp(a, b, 0.5, 100).unwrap_or_else(|e| panic!("{}", js_message(e)));
+    assert_eq!(mid[..100], webgan::latent::slerp(&a[..100], &b[..100], 0.5)[..]);
+    assert_eq!(Generator::slerp(a, b, 0.0, 100).unwrap_or_else(|e| panic!("{}", js_message(e)))[..], a[..]);
+    assert!(Generator::slerp(a, &b[..100], 0.5, 100).is_err());
+}
