@@ -20,14 +20,18 @@ const TYPES = {
   '.png': 'image/png', '.safetensors': 'application/octet-stream',
 };
 
-/** Serves `dir` on 127.0.0.1 at a free port. `requests` counts GETs per path (no query). */
-export async function serve(dir = WWW) {
+/**
+ * Serves `dir` on 127.0.0.1 at a free port, under `prefix` (a sub-path, as many static hosts
+ * put a site). `requests` counts GETs per path (without the query).
+ */
+export async function serve(dir = WWW, prefix = '/') {
   const requests = new Map();
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
     const path = decodeURIComponent(url.pathname);
     requests.set(path, (requests.get(path) ?? 0) + 1);
-    const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
+    const inside = path.startsWith(prefix) ? `/${path.slice(prefix.length)}` : null;
+    const file = inside === null ? dir : normalize(join(dir, inside.endsWith('/') ? `${inside}index.html` : inside));
     let stat;
     try {
       stat = file.startsWith(dir + sep) || file === dir ? statSync(file) : null;
@@ -46,7 +50,7 @@ export async function serve(dir = WWW) {
     createReadStream(file).pipe(res);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const base = `http://127.0.0.1:${server.address().port}/`;
+  const base = `http://127.0.0.1:${server.address().port}${prefix}`;
   return { base, requests, close: () => new Promise((ok) => server.close(ok)) };
 }
 

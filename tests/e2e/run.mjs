@@ -321,6 +321,20 @@ await test('without WebGPU the CPU fallback draws the same images and says so', 
   await page.screenshot({ path: join(OUT, 'page-cpu.png') });
   expectClose(await canvasGrid(page, 'canvas-cpu.png'), referenceGrid(SEED, COUNT), CPU_TOLERANCE, 'CPU canvas vs CLI');
 });
+await test('tools/dist.sh makes a folder that works from a static host under a sub-path', async () => {
+  const dir = join(tmpdir(), `webgan-dist-${process.pid}`);
+  execFileSync('bash', [join(ROOT, 'tools', 'dist.sh'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const host = await serve(dir, '/some/site/');
+  try {
+    const p = await newPage(browser.context);
+    await p.goto(`${host.base}?seed=${SEED}&batch=${COUNT}`);
+    await waitReady(p);
+    expectClose(await canvasGrid(p, 'canvas-dist.png'), referenceGrid(SEED, COUNT), CPU_TOLERANCE, 'dist page vs CLI');
+    await p.close();
+  } finally {
+    await host.close();
+  }
+});
 await browser.close();
 await server.close();
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# tools/dist.sh DIR: a self-contained static folder for any static host (no server code, no
+# build step there): the page and the bench (HTML, JS, CSS), pkg/ (the wasm module and its JS
+# glue from `make build`), and models/ (index.json and every model it lists, with the weights
+# checked against their model.json). Called by `make dist`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+out="${1:?usage: tools/dist.sh DIR}"
+for f in www/pkg/webgan.js www/pkg/webgan_bg.wasm; do
+    [ -f "$f" ] || { echo "dist: $f is missing; run \`make build\` first" >&2; exit 1; }
+done
+
+rm -rf "$out"
+mkdir -p "$out/pkg" "$out/models"
+cp www/index.html www/bench.html www/main.js www/bench.js www/load.js www/style.css "$out/"
+cp www/pkg/webgan.js www/pkg/webgan_bg.wasm "$out/pkg/"
+cp www/models/index.json "$out/models/"
+
+# The models index.json lists, each folder's model.json and the weights file it names.
+python3 - "$out" <<'PY'
+import hashlib, json, os, shutil, sys
+
+out = sys.argv[1]
+gallery = json.load(open("www/models/index.json", encoding="utf-8"))
+for entry in gallery["models"]:
+    src = os.path.join("www/models", entry["path"])
+    dst = os.path.join(out, "models", entry["path"])
+    manifest = json.load(open(os.path.join(src, "model.json"), encoding="utf-8"))
+    weights = manifest["weights"]["file"]
+    if "/" in weights or weights.startswith("."):
+        sys.exit(f"dist: {src}/model.json names weights outside its folder: {weights}")
+    data = open(os.path.join(src, weights), "rb").read()
+    digest = hashlib.sha256(data).hexdigest()
+    if len(data) != manifest["weights"]["bytes"] or digest != manifest["weights"]["sha256"]:
+        sys.exit(f"dist: {src}/{weights} does not match its model.json (size or SHA-256); rebuild the model")
+    os.makedirs(dst, exist_ok=True)
+    shutil.copy2(os.path.join(src, "model.json"), dst)
+    shutil.copy2(os.path.join(src, weights), dst)
+    print(f"dist: models/{entry['path']} ({len(data) / 1e6:.1f} MB)")
+PY
+
+echo "dist: $out ($(du -sh "$out" | cut -f1)); serve it as static files, e.g. python3 -m http.server --directory $out"
