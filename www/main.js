@@ -39,11 +39,13 @@ function setState(state) {
 }
 
 function showError(e) {
-  const message = e?.message ?? String(e);
+  const raw = e?.message ?? String(e);
+  const message = raw.charAt(0).toUpperCase() + raw.slice(1);
   const hint = e?.hint ?? (app.generator ? 'Try again, or reload the page.' : 'Reload the page.');
   $('error-message').textContent = message.endsWith('.') ? message : `${message}.`;
   $('error-hint').textContent = hint;
   $('error').hidden = false;
+  $('progress').hidden = true;
   setState('error');
   console.error(e);
 }
