@@ -286,8 +286,9 @@ def _transpose_crop(n: int, k: int, s: int, padding: str, output_padding: int | 
 
 
 class _Builder:
-    def __init__(self, weights: _Weights, data_format: str):
-        self.weights = weights
+    """Appends webgan layers for Keras layers, tracking the logical shape ([F] or [C, H, W])."""
+
+    def __init__(self, data_format: str):
         self.fmt = data_format
         self.order = data_format  # reshape element order of this model's images
         self.state: "collections.OrderedDict[str, np.ndarray]" = collections.OrderedDict()
@@ -547,7 +548,7 @@ def build(config: dict, weights_of: Callable[[str, str], list[np.ndarray]]) -> t
                 f"types: {', '.join(SUPPORTED_LAYERS)}")
     in_shape = _input_shape(layers, config)
     fmt = _model_data_format(layers)
-    b = _Builder(None, fmt)  # type: ignore[arg-type]
+    b = _Builder(fmt)
     if len(in_shape) == 1:
         latent_dim = in_shape[0]
         b.shape = [latent_dim]
