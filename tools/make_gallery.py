@@ -67,13 +67,22 @@ def entry(models_dir: str, folder: str) -> "collections.OrderedDict[str, object]
 
 
 def git_ignored(path: str) -> bool:
-    """True when git ignores ``path`` (False without git or outside a repository)."""
+    """True when git ignores ``path``. Without git or outside a repository, falls back to
+    the repository's .gitignore naming ``/www/models/<folder>`` literally."""
     try:
         r = subprocess.run(["git", "check-ignore", "-q", path], cwd=os.path.dirname(path),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode in (0, 1):
+            return r.returncode == 0
+    except OSError:
+        pass
+    try:
+        with open(os.path.join(ROOT, ".gitignore"), encoding="utf-8") as fh:
+            lines = {line.strip().rstrip("/") for line in fh}
     except OSError:
         return False
-    return r.returncode == 0
+    rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+    return "/" + rel in lines
 
 
 def build(models_dir: str, default: str | None = None,
