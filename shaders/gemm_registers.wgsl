@@ -1,16 +1,18 @@
 // gemm_registers: the same implicit matrix multiply as gemm_tiled (read its header for the
-// maths, bindings and layouts), tuned for CPU emulators of WebGPU (SwiftShader, lavapipe).
-// Those emulators turn each load with a runtime index into a per-lane loop and gain nothing
-// from shared memory, so each thread keeps an 8-row × 16-column block in registers, loads each
-// A and B value once per K step, and loops over taps outside channels so the address of a tap
-// is computed once. Out-of-image taps read a clamped address multiplied by a zero mask.
+// maths, bindings and layouts), tuned for CPU emulators of WebGPU (SwiftShader in Chromium,
+// lavapipe natively). They run one invocation per SIMD lane, turn every load with a runtime
+// index into a per-lane loop and gain nothing from shared memory, so each thread keeps a
+// 4-row × 8-column block in registers, loads each A and B value once per K step, and loops
+// over taps outside channels so a tap's address is computed once. Out-of-image taps read a
+// clamped address multiplied by a zero mask instead of branching.
 //
 // Every loop over rows and columns is written out: a private array indexed in a loop becomes
-// scratch memory on these compilers, and named registers do not.
+// scratch memory on these compilers, named registers do not. The block size is what
+// SwiftShader takes: 4×8 ran at 3.2 GFLOP/s there; 6 or 8 rows per thread compiled for 45 s to
+// over 2 minutes (and lost the device in Chromium), while lavapipe alone would prefer 8×16.
 //
-// Entry points: `main` computes 8 rows × 4 vec4 columns per thread; `main_narrow` 8 rows × 1
-// vec4 column, for outputs of 4 channels or fewer (an RGB image) where `main` would compute
-// three clamped columns for nothing.
+// Entry points: `main` computes 4 rows × 2 vec4 columns per thread; `main_narrow` 4 rows × 1
+// vec4 column, for outputs of 4 channels or fewer (an RGB image).
 // Dispatch: (x, y, phases) workgroups of 64 threads; thread t = (y·groups_x + x)·64 + local
 // covers column block t % col_blocks and row block t / col_blocks (neighbouring threads take
 // neighbouring columns and share their A rows).
@@ -68,11 +70,6 @@ fn tap_input(rc: vec4<u32>, ty: u32, tx: u32, ph: Phase) -> vec2<u32> {
     return vec2<u32>(((rc.x * p.in_h + cy) * p.in_w + cx) * p.in_c4, select(0u, 1u, inside));
 }
 
-// acc + Σ_k a[k] · b_k: one vec4 of A against four K rows of one B column.
-fn mac(acc: vec4<f32>, a: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) -> vec4<f32> {
-    return acc + a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
-}
-
 fn store(rc: vec4<u32>, ph: Phase, j: u32, v: vec4<f32>) {
     if (rc.w == 1u && j < p.n4) {
         let oy = rc.y * p.out_step_y + ph.out_y0;
@@ -86,55 +83,25 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let ph = phases[wid.z];
     let t = (wid.y * p.groups_x + wid.x) * 64u + li;
     let cb = t % p.col_blocks;
-    let m0 = (t / p.col_blocks) * 8u;
+    let m0 = (t / p.col_blocks) * 4u;
     if (m0 >= p.rows) {
         return;
     }
-    let j0 = cb * 4u;
+    let j0 = cb * 2u;
     let col0 = min(j0 + 0u, p.n4 - 1u);
     let col1 = min(j0 + 1u, p.n4 - 1u);
-    let col2 = min(j0 + 2u, p.n4 - 1u);
-    let col3 = min(j0 + 3u, p.n4 - 1u);
     let row0 = row_coords(m0 + 0u, ph);
     let row1 = row_coords(m0 + 1u, ph);
     let row2 = row_coords(m0 + 2u, ph);
     let row3 = row_coords(m0 + 3u, ph);
-    let row4 = row_coords(m0 + 4u, ph);
-    let row5 = row_coords(m0 + 5u, ph);
-    let row6 = row_coords(m0 + 6u, ph);
-    let row7 = row_coords(m0 + 7u, ph);
     var acc00 = vec4<f32>(0.0);
     var acc01 = vec4<f32>(0.0);
-    var acc02 = vec4<f32>(0.0);
-    var acc03 = vec4<f32>(0.0);
     var acc10 = vec4<f32>(0.0);
     var acc11 = vec4<f32>(0.0);
-    var acc12 = vec4<f32>(0.0);
-    var acc13 = vec4<f32>(0.0);
     var acc20 = vec4<f32>(0.0);
     var acc21 = vec4<f32>(0.0);
-    var acc22 = vec4<f32>(0.0);
-    var acc23 = vec4<f32>(0.0);
     var acc30 = vec4<f32>(0.0);
     var acc31 = vec4<f32>(0.0);
-    var acc32 = vec4<f32>(0.0);
-    var acc33 = vec4<f32>(0.0);
-    var acc40 = vec4<f32>(0.0);
-    var acc41 = vec4<f32>(0.0);
-    var acc42 = vec4<f32>(0.0);
-    var acc43 = vec4<f32>(0.0);
-    var acc50 = vec4<f32>(0.0);
-    var acc51 = vec4<f32>(0.0);
-    var acc52 = vec4<f32>(0.0);
-    var acc53 = vec4<f32>(0.0);
-    var acc60 = vec4<f32>(0.0);
-    var acc61 = vec4<f32>(0.0);
-    var acc62 = vec4<f32>(0.0);
-    var acc63 = vec4<f32>(0.0);
-    var acc70 = vec4<f32>(0.0);
-    var acc71 = vec4<f32>(0.0);
-    var acc72 = vec4<f32>(0.0);
-    var acc73 = vec4<f32>(0.0);
     var krow = ph.w_offset;
     for (var ty = 0u; ty < ph.taps_y; ty++) {
         for (var tx = 0u; tx < ph.taps_x; tx++) {
@@ -146,107 +113,39 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             let mask2 = f32(in2.y);
             let in3 = tap_input(row3, ty, tx, ph);
             let mask3 = f32(in3.y);
-            let in4 = tap_input(row4, ty, tx, ph);
-            let mask4 = f32(in4.y);
-            let in5 = tap_input(row5, ty, tx, ph);
-            let mask5 = f32(in5.y);
-            let in6 = tap_input(row6, ty, tx, ph);
-            let mask6 = f32(in6.y);
-            let in7 = tap_input(row7, ty, tx, ph);
-            let mask7 = f32(in7.y);
             for (var c4 = 0u; c4 < p.in_c4; c4++) {
                 let b00 = weight[krow + 0u * p.n4 + col0];
                 let b01 = weight[krow + 0u * p.n4 + col1];
-                let b02 = weight[krow + 0u * p.n4 + col2];
-                let b03 = weight[krow + 0u * p.n4 + col3];
                 let b10 = weight[krow + 1u * p.n4 + col0];
                 let b11 = weight[krow + 1u * p.n4 + col1];
-                let b12 = weight[krow + 1u * p.n4 + col2];
-                let b13 = weight[krow + 1u * p.n4 + col3];
                 let b20 = weight[krow + 2u * p.n4 + col0];
                 let b21 = weight[krow + 2u * p.n4 + col1];
-                let b22 = weight[krow + 2u * p.n4 + col2];
-                let b23 = weight[krow + 2u * p.n4 + col3];
                 let b30 = weight[krow + 3u * p.n4 + col0];
                 let b31 = weight[krow + 3u * p.n4 + col1];
-                let b32 = weight[krow + 3u * p.n4 + col2];
-                let b33 = weight[krow + 3u * p.n4 + col3];
                 krow += 4u * p.n4;
                 let a0 = input[in0.x + c4] * mask0;
-                acc00 = mac(acc00, a0, b00, b10, b20, b30);
-                acc01 = mac(acc01, a0, b01, b11, b21, b31);
-                acc02 = mac(acc02, a0, b02, b12, b22, b32);
-                acc03 = mac(acc03, a0, b03, b13, b23, b33);
+                acc00 += a0.x * b00 + a0.y * b10 + a0.z * b20 + a0.w * b30;
+                acc01 += a0.x * b01 + a0.y * b11 + a0.z * b21 + a0.w * b31;
                 let a1 = input[in1.x + c4] * mask1;
-                acc10 = mac(acc10, a1, b00, b10, b20, b30);
-                acc11 = mac(acc11, a1, b01, b11, b21, b31);
-                acc12 = mac(acc12, a1, b02, b12, b22, b32);
-                acc13 = mac(acc13, a1, b03, b13, b23, b33);
+                acc10 += a1.x * b00 + a1.y * b10 + a1.z * b20 + a1.w * b30;
+                acc11 += a1.x * b01 + a1.y * b11 + a1.z * b21 + a1.w * b31;
                 let a2 = input[in2.x + c4] * mask2;
-                acc20 = mac(acc20, a2, b00, b10, b20, b30);
-                acc21 = mac(acc21, a2, b01, b11, b21, b31);
-                acc22 = mac(acc22, a2, b02, b12, b22, b32);
-                acc23 = mac(acc23, a2, b03, b13, b23, b33);
+                acc20 += a2.x * b00 + a2.y * b10 + a2.z * b20 + a2.w * b30;
+                acc21 += a2.x * b01 + a2.y * b11 + a2.z * b21 + a2.w * b31;
                 let a3 = input[in3.x + c4] * mask3;
-                acc30 = mac(acc30, a3, b00, b10, b20, b30);
-                acc31 = mac(acc31, a3, b01, b11, b21, b31);
-                acc32 = mac(acc32, a3, b02, b12, b22, b32);
-                acc33 = mac(acc33, a3, b03, b13, b23, b33);
-                let a4 = input[in4.x + c4] * mask4;
-                acc40 = mac(acc40, a4, b00, b10, b20, b30);
-                acc41 = mac(acc41, a4, b01, b11, b21, b31);
-                acc42 = mac(acc42, a4, b02, b12, b22, b32);
-                acc43 = mac(acc43, a4, b03, b13, b23, b33);
-                let a5 = input[in5.x + c4] * mask5;
-                acc50 = mac(acc50, a5, b00, b10, b20, b30);
-                acc51 = mac(acc51, a5, b01, b11, b21, b31);
-                acc52 = mac(acc52, a5, b02, b12, b22, b32);
-                acc53 = mac(acc53, a5, b03, b13, b23, b33);
-                let a6 = input[in6.x + c4] * mask6;
-                acc60 = mac(acc60, a6, b00, b10, b20, b30);
-                acc61 = mac(acc61, a6, b01, b11, b21, b31);
-                acc62 = mac(acc62, a6, b02, b12, b22, b32);
-                acc63 = mac(acc63, a6, b03, b13, b23, b33);
-                let a7 = input[in7.x + c4] * mask7;
-                acc70 = mac(acc70, a7, b00, b10, b20, b30);
-                acc71 = mac(acc71, a7, b01, b11, b21, b31);
-                acc72 = mac(acc72, a7, b02, b12, b22, b32);
-                acc73 = mac(acc73, a7, b03, b13, b23, b33);
+                acc30 += a3.x * b00 + a3.y * b10 + a3.z * b20 + a3.w * b30;
+                acc31 += a3.x * b01 + a3.y * b11 + a3.z * b21 + a3.w * b31;
             }
         }
     }
     store(row0, ph, j0 + 0u, acc00);
     store(row0, ph, j0 + 1u, acc01);
-    store(row0, ph, j0 + 2u, acc02);
-    store(row0, ph, j0 + 3u, acc03);
     store(row1, ph, j0 + 0u, acc10);
     store(row1, ph, j0 + 1u, acc11);
-    store(row1, ph, j0 + 2u, acc12);
-    store(row1, ph, j0 + 3u, acc13);
     store(row2, ph, j0 + 0u, acc20);
     store(row2, ph, j0 + 1u, acc21);
-    store(row2, ph, j0 + 2u, acc22);
-    store(row2, ph, j0 + 3u, acc23);
     store(row3, ph, j0 + 0u, acc30);
     store(row3, ph, j0 + 1u, acc31);
-    store(row3, ph, j0 + 2u, acc32);
-    store(row3, ph, j0 + 3u, acc33);
-    store(row4, ph, j0 + 0u, acc40);
-    store(row4, ph, j0 + 1u, acc41);
-    store(row4, ph, j0 + 2u, acc42);
-    store(row4, ph, j0 + 3u, acc43);
-    store(row5, ph, j0 + 0u, acc50);
-    store(row5, ph, j0 + 1u, acc51);
-    store(row5, ph, j0 + 2u, acc52);
-    store(row5, ph, j0 + 3u, acc53);
-    store(row6, ph, j0 + 0u, acc60);
-    store(row6, ph, j0 + 1u, acc61);
-    store(row6, ph, j0 + 2u, acc62);
-    store(row6, ph, j0 + 3u, acc63);
-    store(row7, ph, j0 + 0u, acc70);
-    store(row7, ph, j0 + 1u, acc71);
-    store(row7, ph, j0 + 2u, acc72);
-    store(row7, ph, j0 + 3u, acc73);
 }
 
 @compute @workgroup_size(64, 1, 1)
@@ -254,7 +153,7 @@ fn main_narrow(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) 
     let ph = phases[wid.z];
     let t = (wid.y * p.groups_x + wid.x) * 64u + li;
     let cb = t % p.col_blocks;
-    let m0 = (t / p.col_blocks) * 8u;
+    let m0 = (t / p.col_blocks) * 4u;
     if (m0 >= p.rows) {
         return;
     }
@@ -264,18 +163,10 @@ fn main_narrow(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) 
     let row1 = row_coords(m0 + 1u, ph);
     let row2 = row_coords(m0 + 2u, ph);
     let row3 = row_coords(m0 + 3u, ph);
-    let row4 = row_coords(m0 + 4u, ph);
-    let row5 = row_coords(m0 + 5u, ph);
-    let row6 = row_coords(m0 + 6u, ph);
-    let row7 = row_coords(m0 + 7u, ph);
     var acc00 = vec4<f32>(0.0);
     var acc10 = vec4<f32>(0.0);
     var acc20 = vec4<f32>(0.0);
     var acc30 = vec4<f32>(0.0);
-    var acc40 = vec4<f32>(0.0);
-    var acc50 = vec4<f32>(0.0);
-    var acc60 = vec4<f32>(0.0);
-    var acc70 = vec4<f32>(0.0);
     var krow = ph.w_offset;
     for (var ty = 0u; ty < ph.taps_y; ty++) {
         for (var tx = 0u; tx < ph.taps_x; tx++) {
@@ -287,14 +178,6 @@ fn main_narrow(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) 
             let mask2 = f32(in2.y);
             let in3 = tap_input(row3, ty, tx, ph);
             let mask3 = f32(in3.y);
-            let in4 = tap_input(row4, ty, tx, ph);
-            let mask4 = f32(in4.y);
-            let in5 = tap_input(row5, ty, tx, ph);
-            let mask5 = f32(in5.y);
-            let in6 = tap_input(row6, ty, tx, ph);
-            let mask6 = f32(in6.y);
-            let in7 = tap_input(row7, ty, tx, ph);
-            let mask7 = f32(in7.y);
             for (var c4 = 0u; c4 < p.in_c4; c4++) {
                 let b00 = weight[krow + 0u * p.n4 + col0];
                 let b10 = weight[krow + 1u * p.n4 + col0];
@@ -302,21 +185,13 @@ fn main_narrow(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) 
                 let b30 = weight[krow + 3u * p.n4 + col0];
                 krow += 4u * p.n4;
                 let a0 = input[in0.x + c4] * mask0;
-                acc00 = mac(acc00, a0, b00, b10, b20, b30);
+                acc00 += a0.x * b00 + a0.y * b10 + a0.z * b20 + a0.w * b30;
                 let a1 = input[in1.x + c4] * mask1;
-                acc10 = mac(acc10, a1, b00, b10, b20, b30);
+                acc10 += a1.x * b00 + a1.y * b10 + a1.z * b20 + a1.w * b30;
                 let a2 = input[in2.x + c4] * mask2;
-                acc20 = mac(acc20, a2, b00, b10, b20, b30);
+                acc20 += a2.x * b00 + a2.y * b10 + a2.z * b20 + a2.w * b30;
                 let a3 = input[in3.x + c4] * mask3;
-                acc30 = mac(acc30, a3, b00, b10, b20, b30);
-                let a4 = input[in4.x + c4] * mask4;
-                acc40 = mac(acc40, a4, b00, b10, b20, b30);
-                let a5 = input[in5.x + c4] * mask5;
-                acc50 = mac(acc50, a5, b00, b10, b20, b30);
-                let a6 = input[in6.x + c4] * mask6;
-                acc60 = mac(acc60, a6, b00, b10, b20, b30);
-                let a7 = input[in7.x + c4] * mask7;
-                acc70 = mac(acc70, a7, b00, b10, b20, b30);
+                acc30 += a3.x * b00 + a3.y * b10 + a3.z * b20 + a3.w * b30;
             }
         }
     }
@@ -324,8 +199,4 @@ fn main_narrow(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) 
     store(row1, ph, j0 + 0u, acc10);
     store(row2, ph, j0 + 0u, acc20);
     store(row3, ph, j0 + 0u, acc30);
-    store(row4, ph, j0 + 0u, acc40);
-    store(row5, ph, j0 + 0u, acc50);
-    store(row6, ph, j0 + 0u, acc60);
-    store(row7, ph, j0 + 0u, acc70);
 }

@@ -2,6 +2,7 @@
 //! tests/fixtures/eyes128_golden_* were made by tools/make_golden_eyes.py with the package's
 //! own Generator class and the original CUDA-saved checkpoint, not with our converter. The
 //! model folders are derived from the PyPI wheel by `make models` (tools/make_models.sh).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

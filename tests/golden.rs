@@ -1,6 +1,7 @@
 //! The default model against PyTorch's own output (tests/fixtures, made by
 //! tools/make_golden_pytorch.py from the original checkpoint, not from our converter), on the
 //! CPU reference and on the GPU (lavapipe in CI; a missing adapter fails), and through the CLI.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Every op on the GPU against the CPU reference, on odd shapes: stride 1, 2 and 3, kernels
 //! 3/4/5, asymmetric padding, output padding, batch 1 and 7, both kernel tunings. Runs on
 //! lavapipe in CI; a missing adapter fails the test rather than skipping it.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

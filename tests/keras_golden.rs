@@ -4,6 +4,7 @@
 //! already converted to model folders by tools/convert.py: nothing is converted at test time.
 //! Checked on the CPU reference (1e-4) and the GPU (1e-3; lavapipe in CI, a missing adapter
 //! fails), for both GPU tunings.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

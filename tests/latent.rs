@@ -1,4 +1,5 @@
 //! Seeded latents are reproducible and batch-size independent; slerp behaves.
+#![cfg(not(target_arch = "wasm32"))]
 
 use webgan::latent::{lerp, normal_latents, slerp};
 

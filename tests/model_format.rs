@@ -1,4 +1,5 @@
 //! Bad model folders get clear errors, checked before anything is allocated.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Every WGSL file in shaders/ parses and validates with naga under default capabilities (what
 //! browsers accept), and every file is in the kernel table.
+#![cfg(not(target_arch = "wasm32"))]
 
 use webgan::gpu::shaders::KERNELS;
 

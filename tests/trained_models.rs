@@ -2,6 +2,7 @@
 //! PyTorch's own output for fixed inputs, computed in float64 on the same weights
 //! (tests/fixtures/digits_golden_*, emoji56_golden_*). digits is also the small, fast
 //! conditional model of the test suite: its f32 copy lives in tests/fixtures/digits.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -23,6 +23,19 @@ macro_rules! kernels {
 
 kernels!("gemm_tiled", "gemm_registers", "affine", "upsample", "reshape", "concat_one_hot", "draw");
 
+/// The kernel's source. Natively, `WEBGAN_SHADER_DIR=dir` reads `dir/<name>.wgsl` instead, so
+/// kernels can be tuned and benchmarked without rebuilding.
+fn source(kernel: &Kernel) -> std::borrow::Cow<'static, str> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(dir) = std::env::var_os("WEBGAN_SHADER_DIR") {
+        let path = std::path::Path::new(&dir).join(format!("{}.wgsl", kernel.name));
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return text.into();
+        }
+    }
+    kernel.source.into()
+}
+
 /// Compiled shader modules and pipelines of one device, created on first use.
 #[derive(Default)]
 pub struct PipelineCache {
@@ -49,7 +62,7 @@ impl PipelineCache {
                         .ok_or_else(|| Error::Gpu(format!("no kernel named {name}")))?;
                     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                         label: Some(name),
-                        source: wgpu::ShaderSource::Wgsl(kernel.source.into()),
+                        source: wgpu::ShaderSource::Wgsl(source(kernel).into()),
                     });
                     modules.insert(name, module.clone());
                     module

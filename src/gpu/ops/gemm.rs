@@ -142,10 +142,10 @@ pub fn pass(
     let (kernel, entry, groups) = match gpu.tuning {
         Tuning::Gpu => ("gemm_tiled", "main", [rows.div_ceil(64) as u32, n4.div_ceil(16) as u32, phases]),
         Tuning::Emulator => {
-            // Four vec4 columns per thread, or one where the output is narrower than that.
-            let (entry, per_thread) = if n4 < 4 { ("main_narrow", 1) } else { ("main", 4) };
+            // Two vec4 columns per thread, or one for a 4-channel output; four rows either way.
+            let (entry, per_thread) = if n4 < 2 { ("main_narrow", 1) } else { ("main", 2) };
             params.col_blocks = n4.div_ceil(per_thread) as u32;
-            let threads = rows.div_ceil(8) * params.col_blocks as usize;
+            let threads = rows.div_ceil(4) * params.col_blocks as usize;
             let ([x, y, _], gx) = super::groups_1d(gpu, threads, 64);
             params.groups_x = gx;
             ("gemm_registers", entry, [x, y, phases])

@@ -1,5 +1,4 @@
-//! `webgan`: the native command-line tool. Generates images or raw outputs from a model folder
-//! on the GPU (wgpu on Vulkan) or the CPU reference, and benchmarks both.
+//! The command line itself: argument parsing, `generate` and `bench`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -71,7 +70,7 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate { model, latents, seed, count, class, out, backend } => {
