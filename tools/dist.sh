@@ -15,7 +15,6 @@ rm -rf "$out"
 mkdir -p "$out/pkg" "$out/models"
 cp www/index.html www/bench.html www/main.js www/bench.js www/load.js www/style.css "$out/"
 cp www/pkg/webgan.js www/pkg/webgan_bg.wasm "$out/pkg/"
-cp www/models/index.json "$out/models/"
 
 # The models index.json lists, each folder's model.json and the weights file it names.
 python3 - "$out" <<'PY'
@@ -23,8 +22,13 @@ import hashlib, json, os, shutil, sys
 
 out = sys.argv[1]
 gallery = json.load(open("www/models/index.json", encoding="utf-8"))
+shipped = []
 for entry in gallery["models"]:
     src = os.path.join("www/models", entry["path"])
+    if entry.get("optional") and not os.path.exists(os.path.join(src, "model.json")):
+        print(f"dist: skipping optional models/{entry['path']} (not built; run `make models`)")
+        continue
+    shipped.append(entry)
     dst = os.path.join(out, "models", entry["path"])
     manifest = json.load(open(os.path.join(src, "model.json"), encoding="utf-8"))
     weights = manifest["weights"]["file"]
@@ -38,6 +42,9 @@ for entry in gallery["models"]:
     shutil.copy2(os.path.join(src, "model.json"), dst)
     shutil.copy2(os.path.join(src, weights), dst)
     print(f"dist: models/{entry['path']} ({len(data) / 1e6:.1f} MB)")
+gallery["models"] = shipped
+with open(os.path.join(out, "models", "index.json"), "w", encoding="utf-8") as fh:
+    fh.write(json.dumps(gallery, indent=2, ensure_ascii=False) + "\n")
 PY
 
 echo "dist: $out ($(du -sh "$out" | cut -f1)); serve it as static files, e.g. python3 -m http.server --directory $out"

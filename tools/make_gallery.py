@@ -4,14 +4,16 @@
     python3 tools/make_gallery.py [--models www/models] [--default faces64]
 
 Every sub-folder of --models holding a model.json becomes an entry (sorted by name, the
-default first), except folders git ignores (models built from downloads rather than
-committed, like eyes128 from tools/make_models.sh), which only --all includes: the committed
-index must not offer a model a fresh checkout lacks. Fields (those the page, www/main.js and
-www/load.js, reads):
+default first). Folders git ignores (models built from downloads rather than committed, like
+eyes128 from tools/make_models.sh) are listed with "optional": true: the page (www/load.js)
+and tools/dist.sh check that an optional model is there before offering or copying it, so a
+fresh checkout never offers a model it lacks, and offers it once `make models` has built it.
+Fields (those the page, www/main.js and www/load.js, reads):
 
     id, path, name, description, size (weights bytes), resolution ("WxH"), channels,
     latent_dim, num_classes, conditional, class_names (conditional models only, from the
-    folder's class_names.json when present), dtype, sha256 (of the weights), license, source
+    folder's class_names.json when present), dtype, sha256 (of the weights), license, source,
+    optional (built models only)
 
 The default model is --default, else the current index.json's default if it still exists,
 else faces64, else the first. The output is deterministic (stable order, 2-space JSON).
@@ -86,7 +88,7 @@ def git_ignored(path: str) -> bool:
 
 
 def build(models_dir: str, default: str | None = None,
-          include_ignored: bool = False) -> "collections.OrderedDict[str, object]":
+          include_ignored: bool = True) -> "collections.OrderedDict[str, object]":
     folders = sorted(f for f in os.listdir(models_dir)
                      if os.path.isfile(os.path.join(models_dir, f, "model.json"))
                      and (include_ignored or not git_ignored(os.path.join(models_dir, f))))
@@ -104,7 +106,12 @@ def build(models_dir: str, default: str | None = None,
     out: "collections.OrderedDict[str, object]" = collections.OrderedDict()
     out["format"] = FORMAT
     out["default"] = default
-    out["models"] = [entry(models_dir, f) for f in [default] + folders]
+    out["models"] = []
+    for f in [default] + folders:
+        e = entry(models_dir, f)
+        if git_ignored(os.path.join(models_dir, f)):
+            e["optional"] = True
+        out["models"].append(e)
     return out
 
 
@@ -112,10 +119,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--models", default=os.path.join(ROOT, "www", "models"))
     p.add_argument("--default", help="id of the model the page opens with")
-    p.add_argument("--all", action="store_true",
-                   help="also list model folders git ignores (built locally, e.g. eyes128)")
+    p.add_argument("--committed-only", action="store_true",
+                   help="leave out model folders git ignores (built locally, e.g. eyes128)")
     a = p.parse_args(argv)
-    gallery = build(os.path.abspath(a.models), a.default, a.all)
+    gallery = build(os.path.abspath(a.models), a.default, not a.committed_only)
     path = os.path.join(a.models, "index.json")
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(json.dumps(gallery, indent=2, ensure_ascii=False) + "\n")

@@ -40,6 +40,20 @@ async function get(url, what) {
 export async function fetchGallery(base = 'models/') {
   const response = await get(new URL('index.json', new URL(base, location.href)), 'the model list');
   const gallery = await response.json();
+  if (Array.isArray(gallery.models)) {
+    // Optional models are built locally (`make models`), not committed: offer them only where
+    // this site actually has them.
+    const base_url = new URL(base, location.href);
+    const present = await Promise.all(gallery.models.map(async (m) => {
+      if (!m.optional) return true;
+      try {
+        return (await fetch(new URL(`${m.path}model.json`, base_url), { method: 'HEAD' })).ok;
+      } catch {
+        return false;
+      }
+    }));
+    gallery.models = gallery.models.filter((_, i) => present[i]);
+  }
   if (!Array.isArray(gallery.models) || gallery.models.length === 0) {
     throw new LoadError('models/index.json lists no models', 'The site is misconfigured: add a model to models/index.json.');
   }
