@@ -24,7 +24,8 @@ pub use draw::grid_size;
 
 /// Largest batch one `generate` call takes (the page offers 1–64).
 pub const MAX_COUNT: usize = 256;
-/// Compiled plans kept per generator: each holds its own weights and activations on the GPU.
+/// Compiled plans kept per generator: each holds its own activations on the GPU (the weights
+/// are uploaded once and shared, see `gpu::weight_cache`).
 const PLAN_CACHE: usize = 4;
 
 fn js_error(e: Error) -> JsError {

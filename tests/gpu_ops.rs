@@ -189,3 +189,15 @@ fn limits_are_checked_with_numbers() {
     let e = pollster::block_on(Plan::compile(&gpu, &model, 64)).err().expect("limit error").to_string();
     assert!(e.contains("at most 8"), "{e}");
 }
+
+#[test]
+fn plans_of_one_model_share_its_weights() {
+    let gpu = pollster::block_on(Gpu::new()).expect("a GPU adapter");
+    let model = Model::load_dir(common::root("www/models/faces64")).unwrap();
+    let a = pollster::block_on(Plan::compile(&gpu, &model, 1)).unwrap();
+    assert_eq!(gpu.weights.live(), 5, "faces64 has five convolutions");
+    let b = pollster::block_on(Plan::compile(&gpu, &model, 8)).unwrap();
+    assert_eq!(gpu.weights.live(), 5, "a second batch size uploads no new weights");
+    drop((a, b));
+    assert_eq!(gpu.weights.live(), 0, "weights are freed with the last plan");
+}

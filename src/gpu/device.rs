@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::gpu::shaders::PipelineCache;
+use crate::gpu::weight_cache::WeightCache;
 
 /// Which tuning of the kernels suits the adapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +28,7 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     pub tuning: Tuning,
     pub pipelines: PipelineCache,
+    pub weights: WeightCache,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<String>>>,
 }
@@ -91,7 +93,7 @@ impl Gpu {
                 .iter()
                 .any(|n| info.name.to_ascii_lowercase().contains(n));
         let tuning = tuning.unwrap_or(if emulated { Tuning::Emulator } else { Tuning::Gpu });
-        Ok(Gpu { instance, adapter, device, queue, info, limits, tuning, pipelines: PipelineCache::default(), lost, uncaptured })
+        Ok(Gpu { instance, adapter, device, queue, info, limits, tuning, pipelines: PipelineCache::default(), weights: WeightCache::default(), lost, uncaptured })
     }
 
     /// True when a native Vulkan adapter exists (the CLI's default backend choice).

@@ -8,6 +8,7 @@ pub mod layout;
 pub mod ops;
 pub mod plan;
 pub mod shaders;
+pub mod weight_cache;
 
 pub use device::{Gpu, Tuning};
 pub use plan::Plan;

@@ -78,16 +78,23 @@ impl Plan {
             let output = buffers::activation(gpu, &label, batch * padded_len(out_shape))?;
             let pass = match step {
                 Step::Gemm(g) => {
-                    let (_, ih, iw) = chw(g.input);
-                    let (_, oh, ow) = chw(g.output);
-                    let spec = match g.kind {
-                        GemmKind::Linear => ops::linear::spec(&g.weight),
-                        GemmKind::Conv2d { stride, padding } => ops::conv2d::spec(&g.weight, stride, padding, [oh, ow]),
-                        GemmKind::ConvTranspose2d { stride, top, left } => {
-                            ops::conv_transpose2d::spec(&g.weight, stride, top, left, [ih, iw], [oh, ow])
-                        }
-                    };
-                    ops::gemm::pass(gpu, &label, &spec, &g.bias, g.act, g.input, g.output, batch, current, &output)?
+                    // The same weights file under the same layer geometry packs to the same buffers.
+                    let key = format!("{}#{i}:{:?}:{:?}->{:?}", model.manifest.weights.sha256, g.kind, g.input, g.output);
+                    let layer = gpu.weights.get_or_upload(key, || {
+                        let (_, ih, iw) = chw(g.input);
+                        let (_, oh, ow) = chw(g.output);
+                        let spec = match g.kind {
+                            GemmKind::Linear => ops::linear::spec(&g.weight),
+                            GemmKind::Conv2d { stride, padding } => {
+                                ops::conv2d::spec(&g.weight, stride, padding, [oh, ow])
+                            }
+                            GemmKind::ConvTranspose2d { stride, top, left } => {
+                                ops::conv_transpose2d::spec(&g.weight, stride, top, left, [ih, iw], [oh, ow])
+                            }
+                        };
+                        ops::gemm::upload(gpu, &label, spec, &g.bias, g.output)
+                    })?;
+                    ops::gemm::pass(gpu, &label, &layer, g.act, g.input, g.output, batch, current, &output)?
                 }
                 Step::Affine { scale, shift, act, shape } => {
                     ops::affine::pass(gpu, &label, scale, shift, *act, *shape, batch, current, &output)?

@@ -2,6 +2,8 @@
 //! describe their layer as phases (dense convolutions) with packed weights, and this file turns
 //! that description into one dispatch of `gemm_tiled` or `gemm_registers`.
 
+use std::sync::Arc;
+
 use bytemuck::{Pod, Zeroable};
 
 use crate::cpu::Activation;
@@ -90,13 +92,40 @@ pub fn pack_phase(
     (taps.len() * cip / 4) as u32
 }
 
-/// Builds the dispatch of `spec` reading `input` (shape `in_shape`) and writing `output`.
+/// A gemm layer's constant data on the GPU (packed weights, bias, phase table), uploaded once
+/// per model and shared by the plans of every batch size.
+pub struct GemmWeights {
+    /// The layer's geometry; its `weights` are emptied once uploaded.
+    pub spec: GemmSpec,
+    /// Output columns in vec4s (all of (y, x, channel) for a flat output).
+    pub n4: usize,
+    pub phases: wgpu::Buffer,
+    pub weights: wgpu::Buffer,
+    pub bias: wgpu::Buffer,
+}
+
+/// Uploads `spec`'s weights and the bias (per output channel of `out_shape`).
+pub fn upload(gpu: &Gpu, label: &str, mut spec: GemmSpec, bias: &[f32], out_shape: Shape) -> Result<GemmWeights> {
+    let (co, oh, ow) = chw(out_shape);
+    let mut bias_padded = bias.to_vec();
+    bias_padded.resize(pad4(co), 0.0);
+    if spec.flat_output {
+        bias_padded = bias_padded.repeat(oh * ow);
+    }
+    let n4 = bias_padded.len() / 4;
+    let phases = buffers::storage(gpu, &format!("{label} phases"), &spec.phases)?;
+    let weights = buffers::storage(gpu, &format!("{label} weights"), &spec.weights)?;
+    let bias = buffers::storage(gpu, &format!("{label} bias"), &bias_padded)?;
+    spec.weights = Vec::new();
+    Ok(GemmWeights { spec, n4, phases, weights, bias })
+}
+
+/// Builds the dispatch of a gemm layer reading `input` (shape `in_shape`) and writing `output`.
 #[allow(clippy::too_many_arguments)]
 pub fn pass(
     gpu: &Gpu,
     label: &str,
-    spec: &GemmSpec,
-    bias: &[f32],
+    layer: &Arc<GemmWeights>,
     act: Activation,
     in_shape: Shape,
     out_shape: Shape,
@@ -104,16 +133,11 @@ pub fn pass(
     input: &wgpu::Buffer,
     output: &wgpu::Buffer,
 ) -> Result<Pass> {
+    let spec = &layer.spec;
     let (ci, ih, iw) = chw(in_shape);
-    let (co, oh, ow) = chw(out_shape);
-    let mut bias_padded = bias.to_vec();
-    bias_padded.resize(pad4(co), 0.0);
-    let (n4, oh, ow) = if spec.flat_output {
-        bias_padded = bias_padded.repeat(oh * ow);
-        (oh * ow * pad4(co) / 4, 1, 1)
-    } else {
-        (pad4(co) / 4, oh, ow)
-    };
+    let (_, oh, ow) = chw(out_shape);
+    let n4 = layer.n4;
+    let (oh, ow) = if spec.flat_output { (1, 1) } else { (oh, ow) };
     let grid_h = spec.phases.iter().map(|p| p.grid_h).max().unwrap_or(0);
     let grid_w = spec.phases.iter().map(|p| p.grid_w).max().unwrap_or(0);
     let rows = batch * (grid_h * grid_w) as usize;
@@ -152,8 +176,8 @@ pub fn pass(
         }
     };
     let uniform = buffers::uniform(gpu, &format!("{label} params"), &params);
-    let phase_buf = buffers::storage(gpu, &format!("{label} phases"), &spec.phases)?;
-    let weights = buffers::storage(gpu, &format!("{label} weights"), &spec.weights)?;
-    let bias_buf = buffers::storage(gpu, &format!("{label} bias"), &bias_padded)?;
-    Pass::with_entry(gpu, label.to_string(), kernel, entry, &[&uniform, &phase_buf, input, &weights, &bias_buf, output], groups)
+    let buffers = [&uniform, &layer.phases, input, &layer.weights, &layer.bias, output];
+    let mut pass = Pass::with_entry(gpu, label.to_string(), kernel, entry, &buffers, groups)?;
+    pass.shared = Some(layer.clone());
+    Ok(pass)
 }

@@ -20,6 +20,8 @@ pub struct Pass {
     pub pipeline: wgpu::ComputePipeline,
     pub bind_group: wgpu::BindGroup,
     pub groups: [u32; 3],
+    /// Model constants this pass reads, shared with other plans of the same model.
+    pub shared: Option<std::sync::Arc<gemm::GemmWeights>>,
 }
 
 impl Pass {
@@ -56,7 +58,7 @@ impl Pass {
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
-        Ok(Pass { label, pipeline, bind_group, groups })
+        Ok(Pass { label, pipeline, bind_group, groups, shared: None })
     }
 }
 
