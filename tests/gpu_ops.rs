@@ -139,6 +139,21 @@ fn reshapes_in_both_orders() {
         {"op": "linear", "in_features": 30, "out_features": 7, "weight": "w2", "bias": null},
     ]);
     check("reshapes", &build_model(5, None, layers, &t), &gpus);
+    // Channels divisible by 4: the channels-last reshapes are the NHWC layout and run no pass.
+    let mut t = Tensors::new();
+    t.insert("w".into(), (vec![48, 5], random(5, 240, 1.0)));
+    t.insert("w2".into(), (vec![3, 48], random(6, 144, 1.0)));
+    let layers = json!([
+        {"op": "linear", "in_features": 5, "out_features": 48, "weight": "w", "bias": null},
+        {"op": "reshape", "shape": [8, 2, 3], "order": "channels_last"},
+        {"op": "leaky_relu", "slope": 0.2},
+        {"op": "reshape", "shape": [48], "order": "channels_last"},
+        {"op": "linear", "in_features": 48, "out_features": 3, "weight": "w2", "bias": null},
+    ]);
+    let model = build_model(5, None, layers, &t);
+    check("channels-last reshapes without a pass", &model, &gpus);
+    let plan = pollster::block_on(Plan::compile(&gpus[0], &model, 1)).unwrap();
+    assert_eq!(plan.dispatches(), 3, "linear, leaky_relu (affine), linear");
 }
 
 #[test]

@@ -67,8 +67,8 @@ impl Plan {
                 Step::Affine { shape, .. } => *shape,
                 Step::Reshape { to, .. } | Step::Upsample { to, .. } | Step::ConcatOneHot { to, .. } => *to,
             };
-            if let Step::Reshape { from, to, .. } = step {
-                if ops::reshape::is_identity(*from, *to) {
+            if let Step::Reshape { from, to, order } = step {
+                if ops::reshape::is_identity(*from, *to, *order) {
                     shape = out_shape;
                     continue;
                 }

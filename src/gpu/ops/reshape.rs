@@ -26,10 +26,14 @@ struct Params {
 }
 
 /// True when the reshape moves no element in the padded layout, so no pass is needed: between
-/// a flat vector and a 1×1 image the channel index is the flat index in either order.
-pub fn is_identity(from: Shape, to: Shape) -> bool {
-    let ((_, fh, fw), (_, th, tw)) = (chw(from), chw(to));
-    fh == 1 && fw == 1 && th == 1 && tw == 1
+/// a flat vector and a 1×1 image the channel index is the flat index in either order, and a
+/// channels-last reshape between a flat vector and an image whose channels need no padding
+/// (Keras' Dense → Reshape, Flatten → Dense) is the NHWC layout itself.
+pub fn is_identity(from: Shape, to: Shape, order: Order) -> bool {
+    let ((fc, fh, fw), (tc, th, tw)) = (chw(from), chw(to));
+    let flat_image = matches!((from, to), (Shape::Flat(_), Shape::Image { .. }) | (Shape::Image { .. }, Shape::Flat(_)));
+    (fh == 1 && fw == 1 && th == 1 && tw == 1)
+        || (order == Order::ChannelsLast && flat_image && fc % 4 == 0 && tc % 4 == 0)
 }
 
 /// `[batch, from]` → `[batch, to]` with elements ordered by `order`.
