@@ -59,8 +59,9 @@ if ! python3 -c "import numpy, h5py" 2>/dev/null; then
         || python3 -m pip install -q --break-system-packages -r tools/requirements.txt
 fi
 
-# npm: playwright-core (drives Debian's Chromium; never downloads a browser).
-if [ -f www/package.json ] && [ ! -d www/node_modules/playwright-core ]; then
+# npm: playwright-core (drives Debian's Chromium; never downloads a browser) and binaryen
+# (wasm-opt for `make build`).
+if [ -f www/package.json ] && { [ ! -d www/node_modules/playwright-core ] || [ ! -x www/node_modules/.bin/wasm-opt ]; }; then
     say "npm install (www/)"
     (cd www && npm install --no-audit --no-fund --loglevel=error)
 fi
