@@ -93,13 +93,15 @@ def write_png(path: str, rgb: np.ndarray) -> None:
 
 
 def image_grid(images: np.ndarray, cols: int = 2, scale: int = 2, gap: int = 2) -> np.ndarray:
-    """[N, 3, H, W] in [-1, 1] -> [H', W', 3] uint8 grid on a white background."""
-    n, _, h, w = images.shape
+    """[N, C, H, W] in [-1, 1] (C = 1 or 3) -> [H', W', 3] uint8 grid on a white background."""
+    n, channels, h, w = images.shape
     rows = (n + cols - 1) // cols
     th, tw = h * scale, w * scale
     grid = np.full((rows * th + (rows + 1) * gap, cols * tw + (cols + 1) * gap, 3), 255, np.uint8)
     for i, img in enumerate(images):
         tile = np.clip((img.transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+        if channels == 1:
+            tile = np.repeat(tile, 3, axis=2)
         tile = tile.repeat(scale, axis=0).repeat(scale, axis=1)
         r, c = divmod(i, cols)
         y, x = gap + r * (th + gap), gap + c * (tw + gap)

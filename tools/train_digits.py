@@ -92,24 +92,8 @@ class Discriminator(nn.Module):
         return self.fc(h.flatten(1))
 
 
-def grid_rgb(images: np.ndarray, cols: int, scale: int = 2, gap: int = 2) -> np.ndarray:
-    """[N, C, H, W] in [-1, 1] (C = 1 or 3) -> [H', W', 3] uint8 on white."""
-    n, c, h, w = images.shape
-    rows = (n + cols - 1) // cols
-    th, tw = h * scale, w * scale
-    out = np.full((rows * th + (rows + 1) * gap, cols * tw + (cols + 1) * gap, 3), 255, np.uint8)
-    for i, img in enumerate(images):
-        tile = np.clip((img.transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-        if c == 1:
-            tile = np.repeat(tile, 3, axis=2)
-        tile = tile.repeat(scale, 0).repeat(scale, 1)
-        r, q = divmod(i, cols)
-        out[gap + r * (th + gap):gap + r * (th + gap) + th, gap + q * (tw + gap):gap + q * (tw + gap) + tw] = tile
-    return out
-
-
 def train(a) -> int:
-    from make_golden_pytorch import write_png
+    from make_golden_pytorch import image_grid, write_png
 
     torch.manual_seed(SEED)
     torch.set_num_threads(int(os.environ.get("THREADS", "2")))
@@ -169,7 +153,7 @@ def train(a) -> int:
         with torch.no_grad():
             s = g(fixed_z, fixed_y).numpy()
         g.train()
-        write_png(os.path.join(a.work, f"samples_e{epoch:03d}.png"), grid_rgb(s, 10))
+        write_png(os.path.join(a.work, f"samples_e{epoch:03d}.png"), image_grid(s, 10))
         torch.save(g.state_dict(), os.path.join(a.work, f"g_e{epoch:03d}.pt"))
     torch.save(g.state_dict(), os.path.join(a.work, "g_final.pt"))
     log(f"# finished: {step} steps, {epoch} epochs, {time.time() - t0:.0f} s")
@@ -179,7 +163,7 @@ def train(a) -> int:
 def export(a) -> int:
     import convert
     import reference_forward
-    from make_golden_pytorch import round_to_f16, write_png
+    from make_golden_pytorch import image_grid, round_to_f16, write_png
 
     torch.set_grad_enabled(False)
     g = Generator()
@@ -225,7 +209,7 @@ def export(a) -> int:
     zs = np.random.default_rng(SEED + 1).standard_normal((100, Z_DIM)).astype(np.float32)
     ks = np.repeat(np.arange(10), 10)
     imgs = reference_forward.forward(m, t, zs, ks)
-    write_png(os.path.join(www, "samples.png"), grid_rgb(imgs, 10, scale=2))
+    write_png(os.path.join(www, "samples.png"), image_grid(imgs, 10, scale=2))
     with open(os.path.join(www, "class_names.json"), "w", encoding="utf-8", newline="\n") as fh:
         fh.write(json.dumps([str(k) for k in range(10)]) + "\n")
     print(f"wrote {www} (+ samples.png), {fix}, tests/fixtures/digits_golden_*.npy")
