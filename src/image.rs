@@ -19,6 +19,53 @@ pub fn grid_columns(n: usize) -> usize {
     (n as f64).sqrt().ceil().max(1.0) as usize
 }
 
+/// Where the tiles of a grid go: the one layout shared by [`grid`], the WebGPU canvas and the
+/// page's hit testing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GridLayout {
+    pub columns: usize,
+    pub rows: usize,
+    /// Pixel size of the whole grid.
+    pub width: usize,
+    pub height: usize,
+    tile_w: usize,
+    tile_h: usize,
+}
+
+impl GridLayout {
+    /// `count` tiles of `tile_w × tile_h`, `columns` per row (clamped to 1 … count).
+    pub fn new(count: usize, columns: usize, tile_w: usize, tile_h: usize) -> Self {
+        let columns = columns.clamp(1, count.max(1));
+        let rows = count.max(1).div_ceil(columns);
+        GridLayout {
+            columns,
+            rows,
+            width: columns * tile_w + (columns - 1) * GRID_GAP,
+            height: rows * tile_h + (rows - 1) * GRID_GAP,
+            tile_w,
+            tile_h,
+        }
+    }
+
+    /// The most nearly square grid for `count` tiles ([`grid_columns`]).
+    pub fn square(count: usize, tile_w: usize, tile_h: usize) -> Self {
+        Self::new(count, grid_columns(count), tile_w, tile_h)
+    }
+
+    /// Top-left pixel of tile `i`.
+    pub fn origin(&self, i: usize) -> (usize, usize) {
+        ((i % self.columns) * (self.tile_w + GRID_GAP), (i / self.columns) * (self.tile_h + GRID_GAP))
+    }
+
+    /// The tile under grid pixel (`x`, `y`), or None over a gap or past the last of `count`.
+    pub fn tile_at(&self, x: usize, y: usize, count: usize) -> Option<usize> {
+        let (col, row) = (x / (self.tile_w + GRID_GAP), y / (self.tile_h + GRID_GAP));
+        let in_tile = x % (self.tile_w + GRID_GAP) < self.tile_w && y % (self.tile_h + GRID_GAP) < self.tile_h;
+        let index = row * self.columns + col;
+        (in_tile && col < self.columns && index < count).then_some(index)
+    }
+}
+
 /// Maps a value in [-1, 1] to a byte, as PyTorch's `(x + 1) / 2 · 255` with rounding.
 pub fn to_byte(v: f32) -> u8 {
     (((v + 1.0) * 0.5).clamp(0.0, 1.0) * 255.0).round() as u8
@@ -33,16 +80,14 @@ pub fn grid(images: &Tensor, columns: usize) -> Result<Rgba> {
         )));
     }
     let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3]);
-    let columns = columns.clamp(1, n.max(1));
-    let rows = n.div_ceil(columns);
-    let width = columns * w + (columns - 1) * GRID_GAP;
-    let height = rows * h + (rows - 1) * GRID_GAP;
+    let layout = GridLayout::new(n, columns, w, h);
+    let (width, height) = (layout.width, layout.height);
     let mut pixels = vec![0u8; width * height * 4];
     for px in pixels.chunks_mut(4) {
         px.copy_from_slice(&[24, 24, 28, 255]);
     }
     for i in 0..n {
-        let (x0, y0) = ((i % columns) * (w + GRID_GAP), (i / columns) * (h + GRID_GAP));
+        let (x0, y0) = layout.origin(i);
         for y in 0..h {
             for x in 0..w {
                 let at = ((y0 + y) * width + x0 + x) * 4;

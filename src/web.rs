@@ -15,7 +15,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use crate::error::{Error, Result};
 use crate::gpu::layout::{from_gpu, padded_len};
 use crate::gpu::{Gpu, Plan};
-use crate::image::{GRID_GAP, Rgba, grid, grid_columns};
+use crate::image::{GridLayout, Rgba, grid, grid_columns};
 use crate::model::{Model, Shape};
 use crate::tensor::Tensor;
 use crate::{cpu, latent};
@@ -328,13 +328,7 @@ impl Generator {
         }
         let (_, h, w) = self.image_shape();
         let (gx, gy) = ((x / scale) as usize, (y / scale) as usize);
-        let columns = grid_columns(n).clamp(1, n);
-        let (col, row) = (gx / (w + GRID_GAP), gy / (h + GRID_GAP));
-        if gx % (w + GRID_GAP) >= w || gy % (h + GRID_GAP) >= h || col >= columns {
-            return -1;
-        }
-        let index = row * columns + col;
-        if index < n { index as i32 } else { -1 }
+        GridLayout::square(n, w, h).tile_at(gx, gy, n).map_or(-1, |i| i as i32)
     }
 
     /// `[count, dim]` standard-normal latents of `seed` (an integer 0 … 2^53), row after row:

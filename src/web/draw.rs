@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::gpu::layout::{chw, pad4};
 use crate::gpu::shaders::KERNELS;
-use crate::image::{GRID_GAP, grid_columns};
+use crate::image::{GRID_GAP, GridLayout};
 use crate::model::Shape;
 
 /// The uniform of `draw.wgsl`.
@@ -30,9 +30,8 @@ struct GridUniform {
 /// Pixel size of the grid of `count` images of `shape` (the layout of [`crate::image::grid`]).
 pub fn grid_size(shape: Shape, count: usize) -> (u32, u32) {
     let (_, h, w) = chw(shape);
-    let columns = grid_columns(count).clamp(1, count.max(1));
-    let rows = count.max(1).div_ceil(columns);
-    ((columns * w + (columns - 1) * GRID_GAP) as u32, (rows * h + (rows - 1) * GRID_GAP) as u32)
+    let layout = GridLayout::square(count, w, h);
+    (layout.width as u32, layout.height as u32)
 }
 
 /// A canvas configured for the device, with the draw pipeline.
@@ -178,10 +177,9 @@ impl CanvasRenderer {
             });
             self.configured.set(size);
         }
-        let columns = grid_columns(count).clamp(1, count.max(1));
         let uniform = GridUniform {
             count: count as u32,
-            columns: columns as u32,
+            columns: GridLayout::square(count, w, h).columns as u32,
             width: w as u32,
             height: h as u32,
             channels: c as u32,
