@@ -180,24 +180,17 @@ impl Plan {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn profile(&self, gpu: &Gpu, latents: &Tensor, classes: Option<&[u32]>) -> Result<Vec<(String, f64)>> {
         self.write_input(gpu, latents, classes)?;
-        let wait = || {
-            gpu.device
-                .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
-                .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))
-        };
-        wait()?;
+        wait_idle(gpu)?;
         let mut times = Vec::with_capacity(self.passes.len());
         for p in &self.passes {
             let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&p.label) });
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&p.label), timestamp_writes: None });
-                pass.set_pipeline(&p.pipeline);
-                pass.set_bind_group(0, &p.bind_group, &[]);
-                pass.dispatch_workgroups(p.groups[0], p.groups[1], p.groups[2]);
+                p.record(&mut pass);
             }
             let started = std::time::Instant::now();
             gpu.queue.submit([encoder.finish()]);
-            wait()?;
+            wait_idle(gpu)?;
             times.push((p.label.clone(), started.elapsed().as_secs_f64() * 1e3));
         }
         gpu.check()?;
@@ -240,9 +233,7 @@ impl Plan {
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("generate"), timestamp_writes: None });
             for p in &self.passes {
-                pass.set_pipeline(&p.pipeline);
-                pass.set_bind_group(0, &p.bind_group, &[]);
-                pass.dispatch_workgroups(p.groups[0], p.groups[1], p.groups[2]);
+                p.record(&mut pass);
             }
         }
         if let Some(bytes) = readback {
@@ -266,6 +257,15 @@ fn step_name(step: &Step) -> &'static str {
     }
 }
 
+/// Blocks until the device has finished all submitted work (native; the browser runs its own).
+#[cfg(not(target_arch = "wasm32"))]
+fn wait_idle(gpu: &Gpu) -> Result<()> {
+    gpu.device
+        .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
+        .map(|_| ())
+        .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))
+}
+
 /// Maps the first `bytes` of `staging` and copies them out as f32.
 async fn read_back(gpu: &Gpu, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<f32>> {
     let (sender, receiver) = futures_channel::oneshot::channel();
@@ -273,9 +273,7 @@ async fn read_back(gpu: &Gpu, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<
         let _ = sender.send(result);
     });
     #[cfg(not(target_arch = "wasm32"))]
-    gpu.device
-        .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
-        .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
+    wait_idle(gpu)?;
     let mapped = receiver.await.map_err(|_| Error::DeviceLost("the readback was dropped".into()))?;
     mapped.map_err(|e| {
         if gpu.is_lost() { Error::DeviceLost(e.to_string()) } else { Error::Gpu(format!("reading the output back failed: {e}")) }

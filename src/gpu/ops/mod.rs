@@ -62,6 +62,15 @@ impl Pass {
     }
 }
 
+impl Pass {
+    /// Records this dispatch into a compute pass.
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
+    }
+}
+
 /// The shader's activation code and slope.
 pub fn act_code(act: Activation) -> (u32, f32) {
     match act {
