@@ -6,6 +6,7 @@
 //! browser, Vulkan natively). [`web`] is the wasm-bindgen face of the same engine.
 
 pub mod cpu;
+pub mod discriminator;
 pub mod error;
 pub mod gpu;
 pub mod image;
@@ -15,6 +16,7 @@ pub mod tensor;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
+pub use discriminator::Discriminator;
 pub use error::{Error, Result};
 pub use model::Model;
 pub use tensor::Tensor;

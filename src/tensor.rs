@@ -41,4 +41,20 @@ impl Tensor {
     pub fn batch(&self) -> usize {
         self.shape.first().copied().unwrap_or(0)
     }
+
+    /// The samples `indices` of the batch, in that order (e.g. one image, or a sorted batch).
+    pub fn samples(&self, indices: &[usize]) -> Result<Tensor> {
+        let n = self.batch();
+        let per = if n == 0 { 0 } else { self.len() / n };
+        let mut data = Vec::with_capacity(indices.len() * per);
+        for &i in indices {
+            if i >= n {
+                return Err(Error::Input(format!("sample {i} does not exist; the batch has {n}")));
+            }
+            data.extend_from_slice(&self.data[i * per..(i + 1) * per]);
+        }
+        let mut shape = self.shape.clone();
+        shape[0] = indices.len();
+        Tensor::new(&shape, data)
+    }
 }

@@ -13,7 +13,9 @@ Fields (those the page, www/main.js and www/load.js, reads):
     id, path, name, description, size (weights bytes), resolution ("WxH"), channels,
     latent_dim, num_classes, conditional, class_names (conditional models only, from the
     folder's class_names.json when present), dtype, sha256 (of the weights), license, source,
-    optional (built models only)
+    optional (built models only), discriminator (models whose folder has a discriminator/
+    sub-folder, a model.json + weights that score the generator's images:
+    {"path", "size", "sha256"}; the page offers "Sort by realness" with it)
 
 The default model is --default, else the current index.json's default if it still exists,
 else faces64, else the first. The output is deterministic (stable order, 2-space JSON).
@@ -65,7 +67,25 @@ def entry(models_dir: str, folder: str) -> "collections.OrderedDict[str, object]
     e["sha256"] = m["weights"]["sha256"]
     e["license"] = m["license"]
     e["source"] = m["source"]
+    critic = os.path.join(path, "discriminator")
+    if os.path.isfile(os.path.join(critic, "model.json")):
+        with open(os.path.join(critic, "model.json"), encoding="utf-8") as fh:
+            d = json.load(fh)
+        d_size = os.path.getsize(os.path.join(critic, d["weights"]["file"]))
+        if d_size != d["weights"]["bytes"] or d["latent_dim"] != _elements(shape) or d["output_shape"] != [1]:
+            raise SystemExit(f"{critic}: not a discriminator of {folder} (it must take the "
+                             f"{_elements(shape)} values of one image and output one logit, "
+                             f"and its weights must have the bytes its model.json says)")
+        e["discriminator"] = collections.OrderedDict(
+            path=folder + "/discriminator/", size=d_size, sha256=d["weights"]["sha256"])
     return e
+
+
+def _elements(shape: list[int]) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def git_ignored(path: str) -> bool:

@@ -61,6 +61,11 @@ impl Model {
         shape::input_shape(&self.manifest)
     }
 
+    /// Output shape per sample (after the last layer).
+    pub fn output_shape(&self) -> Shape {
+        self.shapes.last().copied().unwrap_or_else(|| self.input_shape())
+    }
+
     /// Shape entering layer `index`.
     pub fn shape_before(&self, index: usize) -> Shape {
         if index == 0 { self.input_shape() } else { self.shapes[index - 1] }

@@ -42,11 +42,24 @@ class GalleryTest(unittest.TestCase):
                     {"op": "concat_one_hot", "classes": 2},
                     {"op": "linear", "weight": "fc.weight", "bias": None},
                     {"op": "reshape", "shape": [3, 2, 2], "order": "channels_first"}]}
+        return self.folder(os.path.join(self.tmp.name, "models", name), arch, state)
+
+    def discriminator_folder(self, model: str, inputs: int) -> str:
+        """A tiny discriminator (one linear layer: ``inputs`` values -> one logit) in
+        ``model``/discriminator."""
+        state = collections.OrderedDict(
+            [("fc.weight", np.ones((1, inputs), np.float32)), ("fc.bias", np.zeros(1, np.float32))])
+        arch = {"latent_dim": inputs, "output_shape": [1],
+                "layers": [{"op": "linear", "weight": "fc.weight", "bias": "fc.bias"}]}
+        return self.folder(os.path.join(self.tmp.name, "models", model, "discriminator"), arch, state)
+
+    def folder(self, out: str, arch: dict, state: dict) -> str:
+        """A model folder made by convert.py from ``arch`` and the tensors ``state``."""
+        name = os.path.basename(out)
         arch_path = os.path.join(self.tmp.name, "arch.json")
         with open(arch_path, "w") as fh:
             json.dump(arch, fh)
         # Any readable checkpoint will do: patch the reader to return the state above.
-        out = os.path.join(self.tmp.name, "models", name)
         orig = convert.read_pytorch
         convert.read_pytorch = lambda path, key: state
         try:
@@ -79,6 +92,24 @@ class GalleryTest(unittest.TestCase):
         self.assertEqual(e["size"], os.path.getsize(os.path.join(models, "zoo", "weights.safetensors")))
         # unknown default: faces64 if present, else the first name
         self.assertEqual(make_gallery.build(models, default="nope")["default"], "animals")
+        self.assertNotIn("discriminator", e)
+
+    def test_discriminator_is_listed_with_its_generator(self):
+        models = os.path.join(self.tmp.name, "models")
+        self.conditional_folder("zoo")
+        critic = self.discriminator_folder("zoo", 12)  # zoo's images are 3x2x2
+        g = make_gallery.build(models)
+        self.assertEqual([e["id"] for e in g["models"]], ["zoo"])  # not a model of its own
+        d = g["models"][0]["discriminator"]
+        self.assertEqual(d["path"], "zoo/discriminator/")
+        self.assertEqual(d["size"], os.path.getsize(os.path.join(critic, "weights.safetensors")))
+        with open(os.path.join(critic, "model.json")) as fh:
+            self.assertEqual(d["sha256"], json.load(fh)["weights"]["sha256"])
+        # One that takes another image size is refused.
+        self.discriminator_folder("zoo", 13)
+        with self.assertRaises(SystemExit) as cm:
+            make_gallery.build(models)
+        self.assertIn("not a discriminator of zoo", str(cm.exception))
 
     def test_committed_index_is_current(self):
         # www/models/index.json must be what make_gallery.py writes for the committed folders.
@@ -114,6 +145,16 @@ class ShippedTrainedModelsTest(unittest.TestCase):
 
     def test_emoji56(self):
         self.check("emoji56", "emoji56_golden_z.npy", "emoji56_golden_out_f16.npy")
+
+    def test_emoji56_discriminator(self):
+        # Its logits for the golden generator images, as PyTorch computed them at export.
+        f = os.path.join(ROOT, "tests", "fixtures")
+        model, tensors = reference_forward.load_model(os.path.join(MODELS, "emoji56", "discriminator"))
+        images = np.load(os.path.join(f, "emoji56_golden_out_f16.npy"))
+        got = reference_forward.forward(model, tensors, images.reshape(len(images), -1))
+        want = np.load(os.path.join(f, "emoji56_golden_d_logits.npy"))
+        self.assertEqual(got.shape, want.shape)
+        self.assertLess(float(np.max(np.abs(got - want))), 1e-5)
 
 
 if __name__ == "__main__":

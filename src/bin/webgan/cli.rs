@@ -7,7 +7,8 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use npyz::WriterBuilder;
 use webgan::gpu::{Gpu, Plan};
-use webgan::{Error, Model, Result, Tensor, cpu, image, latent};
+use webgan::discriminator::most_real_first;
+use webgan::{Discriminator, Error, Model, Result, Tensor, cpu, image, latent};
 
 #[derive(Parser)]
 #[command(name = "webgan", version, about = "Run pretrained GAN generators on the GPU or CPU")]
@@ -22,32 +23,39 @@ enum Backend {
     Cpu,
 }
 
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// Model folder (model.json + weights).
+    #[arg(long)]
+    model: PathBuf,
+    /// Latents as a NumPy float32 array [N, latent] or [N, latent, 1, 1].
+    #[arg(long, conflicts_with_all = ["seed", "count"])]
+    latents: Option<PathBuf>,
+    /// Seed of the standard-normal latents.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Number of images to draw from the seed.
+    #[arg(long, default_value_t = 1)]
+    count: usize,
+    /// Class label for conditional models (the same for every image).
+    #[arg(long)]
+    class: Option<u32>,
+    /// Output file: .png (image grid) or .npy (raw float32).
+    #[arg(long)]
+    out: PathBuf,
+    /// gpu (default when a GPU adapter exists) or cpu.
+    #[arg(long, value_enum)]
+    backend: Option<Backend>,
+    /// Discriminator folder: score every image with it, print the logits, and write the
+    /// images most real first.
+    #[arg(long, value_name = "DISCRIMINATOR")]
+    sort_by_realness: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generate images (.png grid) or raw outputs (.npy, [N, C, H, W] float32 in [-1, 1]).
-    Generate {
-        /// Model folder (model.json + weights).
-        #[arg(long)]
-        model: PathBuf,
-        /// Latents as a NumPy float32 array [N, latent] or [N, latent, 1, 1].
-        #[arg(long, conflicts_with_all = ["seed", "count"])]
-        latents: Option<PathBuf>,
-        /// Seed of the standard-normal latents.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Number of images to draw from the seed.
-        #[arg(long, default_value_t = 1)]
-        count: usize,
-        /// Class label for conditional models (the same for every image).
-        #[arg(long)]
-        class: Option<u32>,
-        /// Output file: .png (image grid) or .npy (raw float32).
-        #[arg(long)]
-        out: PathBuf,
-        /// gpu (default when a GPU adapter exists) or cpu.
-        #[arg(long, value_enum)]
-        backend: Option<Backend>,
-    },
+    Generate(GenerateArgs),
     /// Time generation per batch size: first run, warm median, images/s, GFLOP/s.
     Bench {
         #[arg(long)]
@@ -73,9 +81,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate { model, latents, seed, count, class, out, backend } => {
-            generate(&model, latents.as_deref(), seed, count, class, &out, backend)
-        }
+        Command::Generate(args) => generate(&args),
         Command::Bench { model, batch, backend, runs, no_cpu, profile } => {
             bench(&model, &batch, backend, runs, no_cpu, profile)
         }
@@ -89,18 +95,17 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn generate(
-    model_dir: &Path,
-    latents: Option<&Path>,
-    seed: u64,
-    count: usize,
-    class: Option<u32>,
-    out: &Path,
-    backend: Option<Backend>,
-) -> Result<()> {
-    let model = Model::load_dir(model_dir)?;
+fn generate(args: &GenerateArgs) -> Result<()> {
+    let GenerateArgs { model, latents, seed, count, class, out, backend, sort_by_realness } = args;
+    let (seed, count, class, backend) = (*seed, *count, *class, *backend);
+    let model = Model::load_dir(model)?;
     model.check_class(class)?;
-    let z = match latents {
+    // Loaded and paired before generating, so a wrong folder fails at once.
+    let discriminator = match sort_by_realness.as_deref() {
+        Some(dir) => Some(Discriminator::new(Model::load_dir(dir)?, model.output_shape())?),
+        None => None,
+    };
+    let z = match latents.as_deref() {
         Some(path) => read_latents(path, model.manifest.latent_dim)?,
         None => {
             if count == 0 || count > 4096 {
@@ -138,7 +143,23 @@ fn generate(
         }
     };
     eprintln!("webgan: generated {n} in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    let output = match discriminator {
+        Some(d) => most_real_first_printed(&d, &output)?,
+        None => output,
+    };
     write_output(out, &output)
+}
+
+/// `images` reordered most real first by `d` (on the CPU: a discriminator is small beside its
+/// generator), printing each image's logit with its index in the generated batch.
+fn most_real_first_printed(d: &Discriminator, images: &Tensor) -> Result<Tensor> {
+    let scores = d.score_cpu(images)?;
+    let order = most_real_first(&scores);
+    println!("rank\timage\tlogit");
+    for (rank, &i) in order.iter().enumerate() {
+        println!("{}\t{i}\t{:.4}", rank + 1, scores[i]);
+    }
+    images.samples(&order)
 }
 
 fn concat_batches(parts: Vec<Tensor>) -> Result<Tensor> {
