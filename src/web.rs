@@ -4,6 +4,7 @@
 //! the CPU reference ([`crate::cpu::forward`]) drawing through a 2D canvas, with the reason.
 
 mod draw;
+mod realness;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -12,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
+use crate::discriminator::Discriminator;
 use crate::error::{Error, Result};
 use crate::gpu::layout::{from_gpu, padded_len};
 use crate::gpu::{Gpu, Plan};
@@ -19,6 +21,7 @@ use crate::image::{GridLayout, Rgba, grid, grid_columns};
 use crate::model::{Model, Shape};
 use crate::tensor::Tensor;
 use crate::{cpu, latent};
+use realness::Realness;
 
 pub use draw::grid_size;
 
@@ -42,6 +45,8 @@ pub struct Generator {
     /// Images in the grid on the canvas now (0 before the first draw).
     drawn: Cell<usize>,
     busy: Cell<bool>,
+    /// The discriminator that scores the images on the canvas, once one is set.
+    realness: RefCell<Option<Rc<Realness>>>,
 }
 
 enum Backend {
@@ -191,7 +196,15 @@ impl Generator {
                 Err(e) => Self::cpu_backend(&canvas, format!("WebGPU could not start: {e}"))?,
             },
         };
-        Ok(Generator { model, canvas, scale: Cell::new(1), backend, drawn: Cell::new(0), busy: Cell::new(false) })
+        Ok(Generator {
+            model,
+            canvas,
+            scale: Cell::new(1),
+            backend,
+            drawn: Cell::new(0),
+            busy: Cell::new(false),
+            realness: RefCell::new(None),
+        })
     }
 
     fn cpu_backend(canvas: &HtmlCanvasElement, reason: String) -> std::result::Result<Backend, JsError> {
@@ -449,17 +462,55 @@ impl Generator {
         if index >= n {
             return Err(JsError::new(&format!("image {index} is not on the canvas; it shows {n}")));
         }
-        let per = out.len() / n;
-        let mut shape = out.shape.clone();
-        shape[0] = 1;
-        let one = Tensor::new(&shape, out.data[index * per..(index + 1) * per].to_vec()).map_err(js_error)?;
+        let one = out.samples(&[index]).map_err(js_error)?;
         Ok(Clamped(grid(&one, 1).map_err(js_error)?.pixels))
+    }
+}
+
+#[wasm_bindgen]
+impl Generator {
+    /// Sets the discriminator that [`realness`](Self::realness) runs, from the text of its
+    /// `model.json` and its weights (checked like a generator's). It must take this generator's
+    /// images (flattened NCHW) and output one logit.
+    #[wasm_bindgen(js_name = setDiscriminator)]
+    pub fn set_discriminator(&self, manifest_json: String, weights: Vec<u8>) -> std::result::Result<(), JsError> {
+        let model = Model::from_parts(&manifest_json, &weights).map_err(js_error)?;
+        let discriminator = Discriminator::new(model, self.output_shape()).map_err(js_error)?;
+        *self.realness.borrow_mut() = Some(Rc::new(Realness::new(discriminator)));
+        Ok(())
+    }
+
+    /// True once a discriminator is set.
+    #[wasm_bindgen(getter, js_name = hasDiscriminator)]
+    pub fn has_discriminator(&self) -> bool {
+        self.realness.borrow().is_some()
+    }
+
+    /// The discriminator's logit for each image on the canvas, in grid order (higher: more
+    /// real), on the generator's backend. On WebGPU the images make one round trip (read back,
+    /// then uploaded as the discriminator's NCHW input: 2.4 MB for 64 emoji), which is small
+    /// beside the discriminator's own work.
+    pub async fn realness(&self) -> std::result::Result<Vec<f32>, JsError> {
+        let _busy = self.enter()?;
+        let realness = self.realness.borrow().clone().ok_or_else(|| {
+            JsError::new("this model has no discriminator; set one with setDiscriminator first")
+        })?;
+        let images = self.last_output().await.map_err(js_error)?;
+        let gpu = match &self.backend {
+            Backend::WebGpu(w) => Some(&w.gpu),
+            Backend::Cpu { .. } => None,
+        };
+        let logits = realness.score(gpu, &images).await.map_err(js_error)?;
+        if let Backend::WebGpu(w) = &self.backend {
+            w.gpu.check().map_err(js_error)?;
+        }
+        Ok(logits)
     }
 }
 
 impl Generator {
     fn output_shape(&self) -> Shape {
-        self.model.shapes.last().copied().unwrap_or_else(|| self.model.input_shape())
+        self.model.output_shape()
     }
 
     fn image_shape(&self) -> (usize, usize, usize) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tools/dist.sh DIR: a self-contained static folder for any static host (no server code, no
 # build step there): the page and the bench (HTML, JS, CSS), pkg/ (the wasm module and its JS
-# glue from `make build`), and models/ (index.json and every model it lists, with the weights
-# checked against their model.json). Called by `make dist`.
+# glue from `make build`), and models/ (index.json and every model it lists, with its
+# discriminator where it has one, the weights checked against their model.json). Called by
+# `make dist`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -29,19 +30,22 @@ for entry in gallery["models"]:
         print(f"dist: skipping optional models/{entry['path']} (not built; run `make models`)")
         continue
     shipped.append(entry)
-    dst = os.path.join(out, "models", entry["path"])
-    manifest = json.load(open(os.path.join(src, "model.json"), encoding="utf-8"))
-    weights = manifest["weights"]["file"]
-    if "/" in weights or weights.startswith("."):
-        sys.exit(f"dist: {src}/model.json names weights outside its folder: {weights}")
-    data = open(os.path.join(src, weights), "rb").read()
-    digest = hashlib.sha256(data).hexdigest()
-    if len(data) != manifest["weights"]["bytes"] or digest != manifest["weights"]["sha256"]:
-        sys.exit(f"dist: {src}/{weights} does not match its model.json (size or SHA-256); rebuild the model")
-    os.makedirs(dst, exist_ok=True)
-    shutil.copy2(os.path.join(src, "model.json"), dst)
-    shutil.copy2(os.path.join(src, weights), dst)
-    print(f"dist: models/{entry['path']} ({len(data) / 1e6:.1f} MB)")
+    # The model, and its discriminator (a model folder of its own) where the gallery lists one.
+    for path in [entry["path"]] + ([entry["discriminator"]["path"]] if entry.get("discriminator") else []):
+        src = os.path.join("www/models", path)
+        dst = os.path.join(out, "models", path)
+        manifest = json.load(open(os.path.join(src, "model.json"), encoding="utf-8"))
+        weights = manifest["weights"]["file"]
+        if "/" in weights or weights.startswith("."):
+            sys.exit(f"dist: {src}/model.json names weights outside its folder: {weights}")
+        data = open(os.path.join(src, weights), "rb").read()
+        digest = hashlib.sha256(data).hexdigest()
+        if len(data) != manifest["weights"]["bytes"] or digest != manifest["weights"]["sha256"]:
+            sys.exit(f"dist: {src}/{weights} does not match its model.json (size or SHA-256); rebuild the model")
+        os.makedirs(dst, exist_ok=True)
+        shutil.copy2(os.path.join(src, "model.json"), dst)
+        shutil.copy2(os.path.join(src, weights), dst)
+        print(f"dist: models/{path} ({len(data) / 1e6:.1f} MB)")
 gallery["models"] = shipped
 with open(os.path.join(out, "models", "index.json"), "w", encoding="utf-8") as fh:
     fh.write(json.dumps(gallery, indent=2, ensure_ascii=False) + "\n")

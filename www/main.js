@@ -14,6 +14,7 @@ const app = {
   text: null, // model.json text
   manifest: null,
   weights: null, // Uint8Array, kept to recreate the generator after a device loss
+  discriminator: null, // { text, bytes } of the model's discriminator, when the gallery lists one
   generator: null,
   canvas: null,
   seed: wholeNumber(params.get('seed'), 1, 0, MAX_SEED),
@@ -21,6 +22,7 @@ const app = {
   cls: wholeNumber(params.get('class'), 0, 0, 1e9),
   backend: ['auto', 'webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto',
   latents: null, // Float32Array [batch, latentDim] on the canvas now
+  realness: null, // discriminator logits of the canvas images after "Sort by realness"
   selected: 0,
   // frames, startedAt, framesAtStart and lastFrameAt give the walk's frame rate.
   walk: { running: false, from: null, to: null, t: 0, leg: 0, speed: 0.25, last: 0, frames: 0, startedAt: 0, framesAtStart: 0, lastFrameAt: 0 },
@@ -91,7 +93,12 @@ async function loadModel(id) {
   const { bytes, fromCache } = await fetchWeights(modelUrl, manifest, showProgress);
   app.timings.weightsMs = performance.now() - t0;
   app.timings.weightsFromCache = fromCache;
-  Object.assign(app, { text, manifest, weights: bytes });
+  Object.assign(app, { text, manifest, weights: bytes, discriminator: null });
+  if (entry.discriminator) {
+    const url = new URL(entry.discriminator.path, new URL('models/', location.href));
+    const d = await fetchManifest(url);
+    app.discriminator = { text: d.text, bytes: (await fetchWeights(url, d.manifest)).bytes };
+  }
   await exclusive(makeGenerator);
   $('progress').hidden = true;
   describeModel();
@@ -109,6 +116,8 @@ async function makeGenerator(cpuReason = undefined) {
   app.canvas = canvas;
   app.generator = await createGenerator(app.text, app.weights, canvas, cpuReason ? 'cpu' : app.backend, cpuReason);
   const g = app.generator;
+  if (app.discriminator) g.setDiscriminator(app.discriminator.text, app.discriminator.bytes);
+  showRealness(null);
   $('adapter').textContent = g.adapter;
   $('notice').hidden = g.backend !== 'cpu';
   if (g.backend === 'cpu') {
@@ -125,6 +134,7 @@ function describeModel() {
     `${e.name}: ${g.width}×${g.height}, latent ${g.latentDim}, ${(g.flopsPerImage / 1e9).toFixed(2)} GFLOP per image, ` +
     `${(e.size / 1e6).toFixed(1)} MB ${e.dtype ?? ''} weights. ${e.description}`;
   $('license').textContent = `Model license: ${e.license} Source: ${e.source}`;
+  $('realness-controls').hidden = !g.hasDiscriminator;
   const classes = g.numClasses;
   $('class-label').hidden = classes === 0;
   if (classes > 0) {
@@ -187,6 +197,7 @@ function draw(z) {
 /** Draws the grid of the current seed and batch, and puts them in the URL. */
 async function regenerate() {
   stopWalk();
+  showRealness(null);
   if (app.generator?.backend === 'webgpu') $('notice').hidden = true; // an old device-lost note
   app.walk.from = null;
   updateUrl();
@@ -203,6 +214,34 @@ function updateUrl() {
   $('batch').value = app.batch;
 }
 
+// ---- realness (the model's discriminator) ----
+
+/** Scores the images on the canvas with the discriminator and redraws them most real first. */
+async function sortByRealness() {
+  stopWalk();
+  const g = app.generator;
+  const scores = await exclusive(() => g.realness());
+  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
+  const dim = g.latentDim;
+  const sorted = new Float32Array(app.latents.length);
+  order.forEach((from, to) => sorted.set(app.latents.subarray(from * dim, (from + 1) * dim), to * dim));
+  app.walk.from = null;
+  await draw(sorted);
+  showRealness(order.map((i) => scores[i]));
+  return app.realness;
+}
+
+/** Shows the logits of the images on the canvas (in grid order), or hides them (null). */
+function showRealness(scores) {
+  app.realness = scores;
+  $('realness-label').hidden = $('realness').hidden = !scores;
+  if (!scores) return;
+  const fmt = (v) => (v >= 0 ? '+' : '−') + Math.abs(v).toFixed(2);
+  $('realness').textContent =
+    `sorted by the discriminator's logit, most real first: ${fmt(scores[0])} … ${fmt(scores[scores.length - 1])}` +
+    ` (${scores.filter((v) => v > 0).length} of ${scores.length} judged real)`;
+}
+
 // ---- latent walk ----
 
 function nextTarget() {
@@ -214,6 +253,7 @@ function nextTarget() {
 function startWalk() {
   const w = app.walk;
   if (w.running) return;
+  showRealness(null);
   if (!w.from || w.from.length !== app.latents.length) {
     w.from = app.latents;
     w.to = nextTarget();
@@ -346,6 +386,7 @@ function wire() {
   }));
   $('walk').addEventListener('click', () => (app.walk.running ? stopWalk() : startWalk()));
   $('speed').addEventListener('input', () => (app.walk.speed = Number($('speed').value)));
+  $('sort-realness').addEventListener('click', act(sortByRealness));
   $('download-grid').addEventListener('click', act(downloadGrid));
   $('download-one').addEventListener('click', act(downloadOne));
 }
@@ -377,6 +418,7 @@ window.webgan = {
   play: startWalk,
   pause: stopWalk,
   selectImage,
+  sortByRealness,
   downloadGrid,
   downloadOne,
   /** Waits for the engine calls queued so far. */

@@ -2,7 +2,7 @@
 // the WebGPU canvas shows the images of `webgan generate --backend cpu`, seeds change them, the
 // latent walk advances, PNG downloads hold the grid, a reload comes from the Cache API, errors
 // are shown, a lost device is recovered, and without WebGPU the CPU fallback draws the same
-// images. Screenshots go to build/e2e/. Run after `make build`: node tests/e2e/run.mjs
+// images, and the emoji56 discriminator sorts a batch as the CLI does. Screenshots go to build/e2e/. Run after `make build`: node tests/e2e/run.mjs
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -296,6 +296,33 @@ await test('interpolation frame rate at batch 1, 16 and 64 (measurement)', async
     assert(fps > 0, `no frames at batch ${batch}`);
   }
   await page.screenshot({ path: join(OUT, 'page-walk-64.png') });
+});
+
+await test('emoji56: "Sort by realness" draws the most real first, as `webgan generate --sort-by-realness`', async () => {
+  const [seed, count] = [3, 6];
+  await page.goto(`${server.base}index.html?model=emoji56&seed=${seed}&batch=${count}`);
+  await waitReady(page);
+  assert(await page.isVisible('#sort-realness'), 'the emoji56 page shows no "Sort by realness" button');
+  await page.click('#sort-realness');
+  await page.waitForFunction(() => window.webgan.app.realness !== null, null, { timeout: 180_000 });
+  const { shown, again, text } = await page.evaluate(async () => ({
+    shown: window.webgan.app.realness,
+    // The discriminator on the canvas as it is now: sorted, so its logits must not increase.
+    again: Array.from(await window.webgan.generator.realness()),
+    text: document.getElementById('realness').innerText,
+  }));
+  log(`     ${text}`);
+  again.forEach((v, i) => assert(Math.abs(v - shown[i]) < 1e-3, `image ${i}: logit ${v} now, ${shown[i]} when sorted`));
+  again.slice(1).forEach((v, i) => assert(v <= again[i] + 1e-3, `not sorted: ${again}`));
+  // The CLI, on the CPU: same order, same logits, same pixels.
+  const model = join(WWW, 'models', 'emoji56');
+  const out = join(tmpdir(), `webgan-e2e-${process.pid}-realness.png`);
+  const table = execFileSync(CLI, ['generate', '--model', model, '--seed', String(seed), '--count', String(count), '--backend', 'cpu',
+    '--sort-by-realness', join(model, 'discriminator'), '--out', out], { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+  const cliLogits = table.trim().split('\n').slice(1).map((line) => Number(line.split('\t')[2]));
+  cliLogits.forEach((v, i) => assert(Math.abs(v - shown[i]) < 1e-2, `rank ${i + 1}: the page's logit ${shown[i]}, the CLI's ${v}`));
+  expectClose(await canvasGrid(page, 'canvas-emoji-sorted.png'), decodePng(readFileSync(out)), GPU_TOLERANCE, 'sorted canvas vs CLI');
+  await page.screenshot({ path: join(OUT, 'page-emoji-sorted.png') });
 });
 
 await browser.close();
