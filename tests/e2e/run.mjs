@@ -4,7 +4,7 @@
 // are shown, a lost device is recovered, and without WebGPU the CPU fallback draws the same
 // images, and the emoji56 discriminator sorts a batch as the CLI does. Screenshots go to build/e2e/. Run after `make build`: node tests/e2e/run.mjs
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, WWW, launch, serve } from './harness.mjs';
@@ -51,11 +51,11 @@ function assert(condition, message) {
 
 // ---- the reference: the native CLI on the CPU ----
 
+// Built (or found up to date) once, so the reference is never an older binary.
+log('cargo build --release --bin webgan');
+execFileSync('cargo', ['build', '--release', '--bin', 'webgan'], { cwd: ROOT, stdio: 'inherit' });
+
 function cli(seed, count, ext) {
-  if (!existsSync(CLI)) {
-    log('building target/release/webgan (cargo build --release --bin webgan)');
-    execFileSync('cargo', ['build', '--release', '--bin', 'webgan'], { cwd: ROOT, stdio: 'inherit' });
-  }
   const out = join(tmpdir(), `webgan-e2e-${process.pid}-${seed}-${count}.${ext}`);
   execFileSync(CLI, ['generate', '--model', MODEL, '--seed', String(seed), '--count', String(count), '--out', out, '--backend', 'cpu'], {
     stdio: ['ignore', 'ignore', 'inherit'],
