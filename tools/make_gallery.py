@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import math
 import os
 import subprocess
 import sys
@@ -72,20 +73,13 @@ def entry(models_dir: str, folder: str) -> "collections.OrderedDict[str, object]
         with open(os.path.join(critic, "model.json"), encoding="utf-8") as fh:
             d = json.load(fh)
         d_size = os.path.getsize(os.path.join(critic, d["weights"]["file"]))
-        if d_size != d["weights"]["bytes"] or d["latent_dim"] != _elements(shape) or d["output_shape"] != [1]:
+        if d_size != d["weights"]["bytes"] or d["latent_dim"] != math.prod(shape) or d["output_shape"] != [1]:
             raise SystemExit(f"{critic}: not a discriminator of {folder} (it must take the "
-                             f"{_elements(shape)} values of one image and output one logit, "
+                             f"{math.prod(shape)} values of one image and output one logit, "
                              f"and its weights must have the bytes its model.json says)")
         e["discriminator"] = collections.OrderedDict(
             path=folder + "/discriminator/", size=d_size, sha256=d["weights"]["sha256"])
     return e
-
-
-def _elements(shape: list[int]) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def git_ignored(path: str) -> bool:

@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import copy
 import glob
-import math
 import os
 import sys
 import time
@@ -63,6 +62,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_golden_pytorch import image_grid, round_to_f16, write_png  # noqa: E402
 
 LATENT_DIM = 100
 SLOPE = 0.3  # the default of Keras' LeakyReLU layer (tf.keras 2 `alpha` and Keras 3 `negative_slope`)
@@ -141,29 +143,9 @@ class Discriminator(nn.Module):
         return self.fc(x.permute(0, 2, 3, 1).reshape(x.shape[0], -1))  # Keras Flatten on NHWC
 
 
-def save_grid(images: np.ndarray, path: str, cols: int = 8, scale: int = 1) -> None:
-    """[N, 3, H, W] in [-1, 1] -> one PNG grid with 2-pixel gutters."""
-    n, c, h, w = images.shape
-    rows = math.ceil(n / cols)
-    g = 2
-    grid = np.full((rows * (h + g) + g, cols * (w + g) + g, 3), 255, np.uint8)
-    pix = np.clip((images.transpose(0, 2, 3, 1) + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-    if c == 1:
-        pix = np.repeat(pix, 3, axis=3)
-    for i in range(n):
-        r, q = divmod(i, cols)
-        grid[g + r * (h + g):g + r * (h + g) + h, g + q * (w + g):g + q * (w + g) + w] = pix[i]
-    im = Image.fromarray(grid)
-    if scale != 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    im.save(path)
-
-
 def export(a) -> int:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import convert
     import reference_forward
-    from make_golden_pytorch import round_to_f16
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     torch.set_grad_enabled(False)
@@ -202,13 +184,13 @@ def export(a) -> int:
     # The shipped model's own samples (the same 64 fixed latents as the training grids).
     fixed = np.random.default_rng(a.seed).standard_normal((64, LATENT_DIM)).astype(np.float32)
     imgs = reference_forward.forward(m, t, fixed)
-    save_grid(imgs.astype(np.float32), os.path.join(www, "samples.png"), cols=8, scale=2)
+    write_png(os.path.join(www, "samples.png"), image_grid(imgs, cols=8, scale=2))
     if a.discriminator:
         export_discriminator(a, root, out16)
     if a.samples:
         train_grid = np.asarray(Image.open(a.samples).convert("RGB"), np.float32)
         mine = os.path.join(www, "samples_1x.png")
-        save_grid(imgs.astype(np.float32), mine, cols=8)
+        write_png(mine, image_grid(imgs, cols=8, scale=1))
         diff = np.abs(np.asarray(Image.open(mine).convert("RGB"), np.float32) - train_grid).max()
         os.remove(mine)
         print(f"samples.png vs the training grid {a.samples}: max pixel diff {diff:.0f}/255 "
@@ -241,7 +223,6 @@ def export_discriminator(a, root: str, images: np.ndarray) -> None:
     generator output ``images``."""
     import convert
     import reference_forward
-    from make_golden_pytorch import round_to_f16
 
     ck = torch.load(a.discriminator, map_location="cpu", weights_only=True)
     d = Discriminator()
@@ -385,14 +366,15 @@ def main(argv=None) -> int:
         with torch.no_grad():
             s = g(fixed_z).numpy()
         g.train()
-        save_grid(s, os.path.join(a.work, f"samples_{tag}.png"))
+        write_png(os.path.join(a.work, f"samples_{tag}.png"), image_grid(s, cols=8, scale=1))
         state = {"g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict(),
                  "opt_d": opt_d.state_dict(), "step": step, "epoch": epoch,
                  "elapsed": elapsed0 + time.time() - t0}
         if ema is not None:
             recalibrate_bn(ema, ctx)
             with torch.no_grad():
-                save_grid(ema(fixed_z).numpy(), os.path.join(a.work, f"ema_samples_{tag}.png"))
+                write_png(os.path.join(a.work, f"ema_samples_{tag}.png"),
+                          image_grid(ema(fixed_z).numpy(), cols=8, scale=1))
             torch.save(ema.state_dict(), os.path.join(a.work, f"ema_{tag}.pt"))
             state["ema"] = ema.state_dict()
         torch.save(state, os.path.join(a.work, "last.pt"))
