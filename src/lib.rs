@@ -8,10 +8,15 @@
 pub mod cpu;
 pub mod discriminator;
 pub mod error;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod files;
 pub mod gpu;
 pub mod image;
 pub mod latent;
+pub mod limits;
 pub mod model;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod npy;
 pub mod tensor;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -140,3 +140,28 @@ fn latent_helpers_match_the_engine() {
     assert_eq!(Generator::slerp(a, b, 0.0, 100).unwrap_or_else(|e| panic!("{}", js_message(e)))[..], a[..]);
     assert!(Generator::slerp(a, &b[..100], 0.5, 100).is_err());
 }
+
+/// faces64's manifest with `edit` applied to its layers (JSON text as the page would fetch it).
+fn faces64_edited(edit: impl FnOnce(&mut Vec<serde_json::Value>)) -> String {
+    let mut manifest: serde_json::Value = serde_json::from_str(MANIFEST).expect("faces64 manifest is JSON");
+    let layers = manifest["layers"].as_array_mut().expect("layers");
+    edit(layers);
+    manifest.to_string()
+}
+
+/// usize is 32 bits on wasm32: sizes from a hostile manifest that wrap past 2^32 (a reshape of
+/// 65536 × 65536 × 1 wraps to 0, a padding of u32::MAX) are errors here, never a panic nor a
+/// wrong shape.
+#[wasm_bindgen_test]
+fn hostile_sizes_fail_cleanly_in_32_bits() {
+    let cases: [(&str, Box<dyn FnOnce(&mut Vec<serde_json::Value>)>); 3] = [
+        ("overflows", Box::new(|l| l[0]["shape"] = serde_json::json!([65536, 65536, 1]))),
+        ("padding", Box::new(|l| l[1]["padding"] = serde_json::json!([u32::MAX, 0, 0, 0]))),
+        ("padding", Box::new(|l| l[4]["padding"] = serde_json::json!([1, 1, u32::MAX, u32::MAX]))),
+    ];
+    for (want, edit) in cases {
+        let json = faces64_edited(edit);
+        let e = Model::from_parts(&json, WEIGHTS).expect_err("a hostile manifest must not load").to_string();
+        assert!(e.contains(want), "expected an error about {want}, got: {e}");
+    }
+}

@@ -149,3 +149,98 @@ fn malformed_manifest() {
     let e = err(&json.replace("\"latent_dim\": 100", "\"latent_dim\": 0"), &weights);
     assert!(e.contains("latent_dim is 0"), "{e}");
 }
+
+#[test]
+fn every_layer_rejects_unknown_fields() {
+    for op in ["relu", "tanh", "sigmoid"] {
+        let e = tiny(serde_json::json!([{"op": op, "slope": 0.2}]), BTreeMap::new(), &[4]);
+        assert!(e.contains("layer 0") && e.contains("unknown field `slope`"), "{op}: {e}");
+    }
+    let e = tiny(serde_json::json!([{"op": "leaky_relu", "slope": 0.2, "alpha": 0.1}]), BTreeMap::new(), &[4]);
+    assert!(e.contains("unknown field `alpha`"), "{e}");
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let (json, weights) = faces64();
+    let e = err(&json.replace("\"latent_dim\": 100,", "\"latent_dim\": 100, \"latent_dim\": 7,"), &weights);
+    assert!(e.contains("duplicate key `latent_dim`"), "{e}");
+    let e = err(&json.replacen("{\"op\": \"relu\"}", "{\"op\": \"relu\", \"op\": \"tanh\"}", 1), &weights);
+    assert!(e.contains("duplicate key `op`"), "{e}");
+}
+
+fn batch_norm_model(eps: f32, var: f32) -> String {
+    let tensors = BTreeMap::from([("m".into(), (vec![4], vec![0.0; 4])), ("v".into(), (vec![4], vec![1.0, var, 1.0, 1.0]))]);
+    tiny(serde_json::json!([{"op": "batch_norm", "channels": 4, "eps": eps, "weight": null, "bias": null,
+                             "running_mean": "m", "running_var": "v"}]), tensors, &[4])
+}
+
+#[test]
+fn batch_norm_needs_positive_eps_and_a_non_negative_variance() {
+    // Folding divides by sqrt(var + eps): eps = 0 with a zero variance made CPU and GPU disagree.
+    let e = batch_norm_model(0.0, 0.0);
+    assert!(e.contains("eps must be a finite positive number, not 0"), "{e}");
+    let e = batch_norm_model(1e-5, -2.0);
+    assert!(e.contains("running_var `v` holds -2") && e.contains("cannot be negative"), "{e}");
+}
+
+#[test]
+fn sizes_that_overflow_are_errors() {
+    // 2^32 · 2^32 · 2 wraps to 0 in 64 bits; 4 (the input) is what a wrapped product could equal.
+    let e = tiny(serde_json::json!([{"op": "reshape", "shape": [4294967296u64, 4294967296u64, 4], "order": "channels_first"}]),
+                 BTreeMap::new(), &[4]);
+    assert!(e.contains("layer 0 (reshape)") && e.contains("overflows"), "{e}");
+    let conv = |padding: serde_json::Value| {
+        tiny(serde_json::json!([{"op": "reshape", "shape": [4, 1, 1], "order": "channels_first"},
+                                {"op": "conv2d", "in_channels": 4, "out_channels": 1, "kernel": [1, 1], "stride": [1, 1],
+                                 "padding": padding, "weight": "w", "bias": null}]),
+             BTreeMap::from([("w".into(), (vec![1, 4, 1, 1], vec![0.0; 4]))]), &[1, 1, 1])
+    };
+    let e = conv(serde_json::json!([u64::MAX, 0, 0, 0]));
+    assert!(e.contains("layer 1 (conv2d)"), "{e}");
+    let e = conv(serde_json::json!([usize::MAX, usize::MAX, 0, 0]));
+    assert!(e.contains("padding") && e.contains("at most 1024"), "{e}");
+}
+
+#[test]
+fn too_many_layers_and_too_large_manifests() {
+    let layers: Vec<serde_json::Value> = (0..1001).map(|_| serde_json::json!({"op": "relu"})).collect();
+    let e = tiny(serde_json::Value::Array(layers), BTreeMap::new(), &[4]);
+    assert!(e.contains("1001 layers") && e.contains("at most 1000"), "{e}");
+    let (json, weights) = faces64();
+    let padded = json.replacen("\"description\": \"", &format!("\"description\": \"{}", " ".repeat(4 << 20)), 1);
+    let e = err(&padded, &weights);
+    assert!(e.contains("webgan reads manifests of at most 4194304"), "{e}");
+}
+
+#[test]
+fn weights_file_must_be_a_plain_name_of_a_sane_size() {
+    let (json, weights) = faces64();
+    for name in ["../weights.safetensors", "/etc/passwd", ".hidden", "a\\\\b", ""] {
+        let e = err(&json.replace("\"file\": \"weights.safetensors\"", &format!("\"file\": \"{name}\"")), &weights);
+        assert!(e.contains("must be a plain file name"), "{name}: {e}");
+    }
+    let e = err(&json.replace("\"bytes\": 7158984", "\"bytes\": 1099511627776"), &weights);
+    assert!(e.contains("weights.bytes is 1099511627776"), "{e}");
+}
+
+#[test]
+fn load_dir_reads_only_regular_files_of_the_promised_size() {
+    let dir = std::env::temp_dir().join(format!("webgan-model-format-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json, _) = faces64();
+    std::fs::write(dir.join("model.json"), &json).unwrap();
+    // Weights that are a device: refused without reading (a /dev/zero read never ends).
+    let weights = dir.join("weights.safetensors");
+    std::os::unix::fs::symlink("/dev/zero", &weights).unwrap();
+    let e = Model::load_dir(&dir).unwrap_err().to_string();
+    assert!(e.contains("is not a regular file"), "{e}");
+    // A sparse file of the wrong size: refused from its length alone.
+    std::fs::remove_file(&weights).unwrap();
+    std::fs::File::create(&weights).unwrap().set_len(2 << 30).unwrap();
+    let started = std::time::Instant::now();
+    let e = Model::load_dir(&dir).unwrap_err().to_string();
+    assert!(e.contains("2147483648 bytes but model.json says 7158984"), "{e}");
+    assert!(started.elapsed().as_secs() < 2, "the size check read the file");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

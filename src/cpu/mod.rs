@@ -11,6 +11,7 @@ pub mod reshape;
 pub mod upsample;
 
 use crate::error::{Error, Result};
+use crate::limits::{CPU_MEMORY_BUDGET, MAX_COUNT};
 use crate::model::{Layer, Model};
 use crate::tensor::Tensor;
 
@@ -33,16 +34,18 @@ pub fn forward(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> Resu
     Ok(x)
 }
 
-/// Checks latents and classes against the model; returns the batch size.
+/// Checks latents and classes against the model and the batch against the CPU memory budget;
+/// returns the batch size.
 pub fn check_input(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
     let z = model.manifest.latent_dim;
-    if latents.shape.len() != 2 || latents.shape[1] != z || latents.shape[0] == 0 {
+    if latents.shape.len() != 2 || latents.shape[1] != z || latents.shape[0] == 0 || latents.shape[0].checked_mul(z) != Some(latents.len()) {
         return Err(Error::Input(format!(
             "latents must have shape [N, {z}] with N ≥ 1, not {:?}",
             latents.shape
         )));
     }
     let n = latents.shape[0];
+    check_budget(model, n)?;
     match classes {
         Some(c) if c.len() != n => {
             return Err(Error::Input(format!("{} classes given for {n} latents", c.len())));
@@ -55,6 +58,26 @@ pub fn check_input(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> 
         None => model.check_class(None)?,
     }
     Ok(n)
+}
+
+/// Fails when `n` samples would need more than [`CPU_MEMORY_BUDGET`] bytes of activations (the
+/// input and output of the largest layer live at once).
+pub fn check_budget(model: &Model, n: usize) -> Result<()> {
+    if n == 0 || n > MAX_COUNT {
+        return Err(Error::Input(format!("{n} images asked for; give 1 to {MAX_COUNT} per call")));
+    }
+    let bytes = (n as u64).saturating_mul(model.max_elements_per_sample() as u64).saturating_mul(2 * 4);
+    if bytes > CPU_MEMORY_BUDGET {
+        let fits = CPU_MEMORY_BUDGET / (model.max_elements_per_sample() as u64 * 8).max(1);
+        return Err(Error::Input(format!(
+            "{n} images of `{}` need {} MB of activations on the CPU, over the budget of {} MB; \
+             generate at most {fits} per call",
+            model.manifest.name,
+            bytes >> 20,
+            CPU_MEMORY_BUDGET >> 20
+        )));
+    }
+    Ok(())
 }
 
 fn run_layer(model: &Model, layer: &Layer, x: &Tensor, classes: Option<&[u32]>) -> Result<Tensor> {

@@ -25,21 +25,16 @@ pub fn storage<T: Pod>(gpu: &Gpu, label: &str, data: &[T]) -> Result<wgpu::Buffe
 
 /// An uninitialized buffer of `bytes` (rounded up to 16) with `usage`.
 pub fn empty(gpu: &Gpu, label: &str, bytes: u64, usage: wgpu::BufferUsages) -> Result<wgpu::Buffer> {
-    let size = bytes.max(16).div_ceil(16) * 16;
+    let size = bytes.max(16).saturating_add(15) / 16 * 16;
     if usage.contains(wgpu::BufferUsages::STORAGE) {
         check_size(gpu, label, size)?;
     }
     Ok(gpu.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false }))
 }
 
-/// An activation buffer that kernels write and that can be copied out.
-pub fn activation(gpu: &Gpu, label: &str, floats: usize) -> Result<wgpu::Buffer> {
-    empty(
-        gpu,
-        label,
-        floats as u64 * 4,
-        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-    )
+/// An activation buffer of `bytes` that kernels write and that can be copied out.
+pub fn activation_bytes(gpu: &Gpu, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
+    empty(gpu, label, bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST)
 }
 
 /// A uniform buffer holding `value`.

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::limits::{MAX_LAYERS, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES};
+use crate::model::strict_json;
 
 /// The only manifest format this version reads.
 pub const FORMAT: &str = "webgan-model/1";
@@ -171,15 +173,28 @@ impl Layer {
 
 impl Manifest {
     /// Parses `model.json`, reporting an unknown op or a bad field with the layer's index.
+    /// Strict: the text is at most [`MAX_MANIFEST_BYTES`], a duplicate key or an unknown field
+    /// anywhere is an error, and there are at most [`MAX_LAYERS`] layers.
     pub fn parse(json: &str) -> Result<Self> {
-        let mut value: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| Error::Manifest(e.to_string()))?;
+        if json.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(Error::Manifest(format!(
+                "model.json has {} bytes; webgan reads manifests of at most {MAX_MANIFEST_BYTES}",
+                json.len()
+            )));
+        }
+        let mut value = strict_json::parse(json).map_err(|e| Error::Manifest(e.to_string()))?;
         // Parse layers one by one so an error names the layer rather than a byte offset.
         let raw_layers = match value.get_mut("layers") {
             Some(serde_json::Value::Array(layers)) => std::mem::take(layers),
             Some(_) => return Err(Error::Manifest("`layers` must be a list".into())),
             None => return Err(Error::Manifest("missing field `layers`".into())),
         };
+        if raw_layers.len() > MAX_LAYERS {
+            return Err(Error::Manifest(format!(
+                "the model has {} layers; webgan loads at most {MAX_LAYERS}",
+                raw_layers.len()
+            )));
+        }
         let mut layers = Vec::with_capacity(raw_layers.len());
         for (index, raw) in raw_layers.into_iter().enumerate() {
             let op = raw.get("op").and_then(|v| v.as_str()).unwrap_or("").to_string();
@@ -189,6 +204,13 @@ impl Manifest {
                     if op.is_empty() { "?" } else { &op },
                     format!("unsupported op `{op}`; webgan supports {}", OPS.join(", ")),
                 ));
+            }
+            // serde ignores extra fields of a unit variant (`relu`, `tanh`, `sigmoid`) even under
+            // deny_unknown_fields: check those by hand so every layer is equally strict.
+            if let Some(extra) = raw.as_object().and_then(|o| o.keys().find(|k| *k != "op")) {
+                if matches!(op.as_str(), "relu" | "tanh" | "sigmoid") {
+                    return Err(Error::layer(index, &op, format!("unknown field `{extra}`; `{op}` takes no fields")));
+                }
             }
             let layer: Layer =
                 serde_json::from_value(raw).map_err(|e| Error::layer(index, &op, e.to_string()))?;
@@ -204,6 +226,34 @@ impl Manifest {
                 manifest.format
             )));
         }
+        manifest.weights.check()?;
         Ok(manifest)
+    }
+}
+
+impl WeightsSpec {
+    /// The file is a plain name inside the model folder, its size is within
+    /// [`MAX_WEIGHTS_BYTES`] and its hash is 64 hex digits: checked before anything is read.
+    fn check(&self) -> Result<()> {
+        let plain = !self.file.is_empty()
+            && !self.file.starts_with('.')
+            && !self.file.contains(['/', '\\', '\0', ':'])
+            && self.file.len() <= 255;
+        if !plain {
+            return Err(Error::Manifest(format!(
+                "weights file `{}` must be a plain file name inside the model folder",
+                self.file.escape_debug()
+            )));
+        }
+        if self.bytes == 0 || self.bytes > MAX_WEIGHTS_BYTES {
+            return Err(Error::Manifest(format!(
+                "weights.bytes is {}; webgan loads weights files of 1 to {MAX_WEIGHTS_BYTES} bytes",
+                self.bytes
+            )));
+        }
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Manifest("weights.sha256 must be 64 hexadecimal digits".into()));
+        }
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 pub mod fold;
 pub mod manifest;
 pub mod shape;
+mod strict_json;
 pub mod weights;
 
 use std::collections::HashMap;
@@ -27,27 +28,41 @@ impl Model {
         let manifest = Manifest::parse(manifest_json)?;
         let shapes = shape::infer(&manifest)?;
         let tensors = weights::load(&manifest, weights)?;
-        Ok(Model { manifest, shapes, tensors })
+        let model = Model { manifest, shapes, tensors };
+        model.check_values()?;
+        Ok(model)
+    }
+
+    /// Checks what only the weights' values can show: a batch norm's running variance must be
+    /// non-negative (with eps > 0, checked by shape inference, folding then never divides by 0
+    /// nor takes the root of a negative number).
+    fn check_values(&self) -> Result<()> {
+        for (index, layer) in self.manifest.layers.iter().enumerate() {
+            if let Layer::BatchNorm { running_var, .. } = layer {
+                if let Some(v) = self.tensor(running_var)?.data.iter().find(|v| **v < 0.0) {
+                    return Err(Error::layer(
+                        index,
+                        layer.op(),
+                        format!("running_var `{running_var}` holds {v}; a variance cannot be negative"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Loads a model folder (`model.json` + the weights file it names).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load_dir(dir: impl AsRef<std::path::Path>) -> Result<Self> {
+        use crate::files::{read_bounded, read_expected};
         let dir = dir.as_ref();
-        let read = |path: std::path::PathBuf| {
-            std::fs::read(&path).map_err(|source| Error::Io { path: path.display().to_string(), source })
-        };
-        let json = read(dir.join("model.json"))?;
+        let json = read_bounded(&dir.join("model.json"), "model.json", crate::limits::MAX_MANIFEST_BYTES)?;
         let json = String::from_utf8(json)
             .map_err(|_| Error::Manifest("model.json is not UTF-8 text".into()))?;
+        // Parsing checks the weights file's name and size, so they can be trusted below.
         let manifest = Manifest::parse(&json)?;
-        if manifest.weights.file.contains(['/', '\\']) || manifest.weights.file.starts_with('.') {
-            return Err(Error::Manifest(format!(
-                "weights file `{}` must be a plain file name inside the model folder",
-                manifest.weights.file
-            )));
-        }
-        let weights = read(dir.join(&manifest.weights.file))?;
+        let spec = &manifest.weights;
+        let weights = read_expected(&dir.join(&spec.file), &spec.file, spec.bytes)?;
         Self::from_parts(&json, &weights)
     }
 
@@ -72,24 +87,32 @@ impl Model {
     }
 
     /// Multiply-adds per sample, counted from the layers (for GFLOP/s reports: FLOPs = 2 × this).
+    /// In u64 (saturating), since the product can pass 2^32 on wasm32.
     pub fn macs_per_sample(&self) -> u64 {
+        let product = |v: &[usize]| v.iter().fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
         let mut macs = 0u64;
         for (i, layer) in self.manifest.layers.iter().enumerate() {
             let out = self.shapes[i];
-            macs += match layer {
-                Layer::Linear { in_features, out_features, .. } => (in_features * out_features) as u64,
+            macs = macs.saturating_add(match layer {
+                Layer::Linear { in_features, out_features, .. } => product(&[*in_features, *out_features]),
                 Layer::Conv2d { in_channels, kernel, .. } => {
-                    (out.elements() * in_channels * kernel[0] * kernel[1]) as u64
+                    product(&[out.elements(), *in_channels, kernel[0], kernel[1]])
                 }
                 Layer::ConvTranspose2d { out_channels, kernel, .. } => {
                     // Every input pixel scatters a full kernel into every output channel.
                     let input = self.shape_before(i);
-                    (input.elements() * out_channels * kernel[0] * kernel[1]) as u64
+                    product(&[input.elements(), *out_channels, kernel[0], kernel[1]])
                 }
                 _ => 0,
-            };
+            });
         }
         macs
+    }
+
+    /// The most values one sample holds at any point of the forward pass (the input or the
+    /// output of a layer).
+    pub fn max_elements_per_sample(&self) -> usize {
+        self.shapes.iter().map(Shape::elements).chain([self.input_shape().elements()]).max().unwrap_or(0)
     }
 
     /// Checks a class label against the model.

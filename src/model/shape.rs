@@ -1,13 +1,15 @@
 //! Shape inference: walks the layer list, checks every op's parameters against its input and
 //! yields the per-sample shape after each layer. Runs before any weight is allocated.
 
-use crate::error::{Error, Result};
-use crate::model::manifest::{Layer, Manifest};
+//!
+//! Every size is computed with checked arithmetic and bounded by [`crate::limits`], so a hostile
+//! manifest (dimensions whose product wraps past 2^64, or 2^32 on wasm32) is an error here and
+//! no later stage can overflow: a shape that leaves [`infer`] has at most
+//! [`MAX_ELEMENTS`] elements and every dimension at most [`MAX_DIM`].
 
-/// Largest per-sample activation (elements) a model may have: 1 GiB of f32.
-pub const MAX_ELEMENTS: usize = 1 << 28;
-/// Largest kernel side or stride accepted.
-pub const MAX_KERNEL: usize = 64;
+use crate::error::{Error, Result};
+use crate::limits::{self, MAX_CLASSES, MAX_DIM, MAX_ELEMENTS, MAX_KERNEL, MAX_LATENT_DIM, MAX_PADDING};
+use crate::model::manifest::{Layer, Manifest};
 
 /// Per-sample shape of an activation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,21 +53,33 @@ pub fn input_shape(manifest: &Manifest) -> Shape {
 
 /// Infers and checks the shape after every layer; the last one must equal `output_shape`.
 pub fn infer(manifest: &Manifest) -> Result<Vec<Shape>> {
-    if manifest.latent_dim == 0 || manifest.latent_dim > 65536 {
+    if manifest.latent_dim == 0 || manifest.latent_dim > MAX_LATENT_DIM {
         return Err(Error::Manifest(format!(
-            "latent_dim is {}; it must be between 1 and 65536",
+            "latent_dim is {}; it must be between 1 and {MAX_LATENT_DIM}",
             manifest.latent_dim
         )));
     }
+    if let Some(n) = manifest.num_classes {
+        if n == 0 || n > MAX_CLASSES {
+            return Err(Error::Manifest(format!("num_classes is {n}; it must be between 1 and {MAX_CLASSES}")));
+        }
+    }
     if manifest.layers.is_empty() {
         return Err(Error::Manifest("the model has no layers".into()));
+    }
+    if manifest.layers.len() > limits::MAX_LAYERS {
+        return Err(Error::Manifest(format!(
+            "the model has {} layers; webgan loads at most {}",
+            manifest.layers.len(),
+            limits::MAX_LAYERS
+        )));
     }
     let mut shape = input_shape(manifest);
     let mut shapes = Vec::with_capacity(manifest.layers.len());
     let mut saw_concat = false;
     for (index, layer) in manifest.layers.iter().enumerate() {
         let err = |message: String| Error::layer(index, layer.op(), message);
-        shape = layer_output(layer, shape).map_err(err)?;
+        shape = layer_output(layer, shape).and_then(checked).map_err(err)?;
         if let Layer::ConcatOneHot { classes } = layer {
             if manifest.num_classes != Some(*classes) {
                 return Err(err(format!(
@@ -74,13 +88,6 @@ pub fn infer(manifest: &Manifest) -> Result<Vec<Shape>> {
                 )));
             }
             saw_concat = true;
-        }
-        if shape.elements() == 0 || shape.elements() > MAX_ELEMENTS {
-            return Err(err(format!(
-                "output shape {:?} has {} elements per sample; allowed is 1 to {MAX_ELEMENTS}",
-                shape.dims(),
-                shape.elements()
-            )));
         }
         shapes.push(shape);
     }
@@ -97,6 +104,19 @@ pub fn infer(manifest: &Manifest) -> Result<Vec<Shape>> {
         )));
     }
     Ok(shapes)
+}
+
+/// `shape` if every dimension is 1 to [`MAX_DIM`] and the product 1 to [`MAX_ELEMENTS`].
+fn checked(shape: Shape) -> std::result::Result<Shape, String> {
+    let dims = shape.dims();
+    let elements = limits::product("the output's element count", &dims)?;
+    if dims.iter().any(|&d| d == 0 || d > MAX_DIM) || elements > MAX_ELEMENTS {
+        return Err(format!(
+            "output shape {dims:?} is out of range: each dimension must be 1 to {MAX_DIM} and the \
+             elements per sample 1 to {MAX_ELEMENTS}"
+        ));
+    }
+    Ok(shape)
 }
 
 fn image(shape: Shape) -> std::result::Result<(usize, usize, usize), String> {
@@ -119,6 +139,13 @@ fn check_window(kernel: [usize; 2], stride: [usize; 2]) -> std::result::Result<(
     Ok(())
 }
 
+fn check_padding(padding: &[usize]) -> std::result::Result<(), String> {
+    if padding.iter().any(|&p| p > MAX_PADDING) {
+        return Err(format!("padding {padding:?} must be at most {MAX_PADDING} on each side"));
+    }
+    Ok(())
+}
+
 fn check_channels(name: &str, expected: usize, actual: usize) -> std::result::Result<(), String> {
     if expected == actual {
         Ok(())
@@ -131,8 +158,10 @@ fn check_channels(name: &str, expected: usize, actual: usize) -> std::result::Re
 pub fn layer_output(layer: &Layer, input: Shape) -> std::result::Result<Shape, String> {
     match layer {
         Layer::ConcatOneHot { classes } => match input {
-            Shape::Flat(f) if *classes > 0 => Ok(Shape::Flat(f + classes)),
-            Shape::Flat(_) => Err("classes must be at least 1".into()),
+            Shape::Flat(f) if *classes > 0 && *classes <= MAX_CLASSES => {
+                Ok(Shape::Flat(limits::add("features + classes", f, *classes)?))
+            }
+            Shape::Flat(_) => Err(format!("classes must be 1 to {MAX_CLASSES}")),
             Shape::Image { .. } => Err("needs a flat input".into()),
         },
         Layer::Linear { in_features, out_features, .. } => match input {
@@ -147,8 +176,9 @@ pub fn layer_output(layer: &Layer, input: Shape) -> std::result::Result<Shape, S
         },
         Layer::BatchNorm { channels, eps, .. } => {
             check_channels("channels", *channels, input.channels())?;
-            if !(eps.is_finite() && *eps >= 0.0) {
-                return Err(format!("eps must be a finite non-negative number, not {eps}"));
+            // eps = 0 with a zero running variance divides by zero when the layer is folded.
+            if !(eps.is_finite() && *eps > 0.0) {
+                return Err(format!("eps must be a finite positive number, not {eps}"));
             }
             Ok(input)
         }
@@ -166,6 +196,7 @@ pub fn layer_output(layer: &Layer, input: Shape) -> std::result::Result<Shape, S
                 [c, h, w] => Shape::Image { c: *c, h: *h, w: *w },
                 _ => return Err(format!("shape {shape:?} must be [F] or [C, H, W]")),
             };
+            let target = checked(target)?;
             if target.elements() != input.elements() {
                 return Err(format!(
                     "cannot reshape {:?} ({} elements) to {shape:?} ({} elements)",
@@ -180,6 +211,7 @@ pub fn layer_output(layer: &Layer, input: Shape) -> std::result::Result<Shape, S
             let (c, h, w) = image(input)?;
             check_channels("in_channels", *in_channels, c)?;
             check_window(*kernel, *stride)?;
+            check_padding(padding)?;
             if output_padding[0] >= stride[0] && output_padding[0] > 0
                 || output_padding[1] >= stride[1] && output_padding[1] > 0
             {
@@ -187,8 +219,12 @@ pub fn layer_output(layer: &Layer, input: Shape) -> std::result::Result<Shape, S
                     "output_padding {output_padding:?} must be smaller than stride {stride:?}"
                 ));
             }
-            let full_h = (h - 1) * stride[0] + kernel[0] + output_padding[0];
-            let full_w = (w - 1) * stride[1] + kernel[1] + output_padding[1];
+            // Kernel, stride and paddings are capped and h, w ≤ MAX_DIM: this cannot overflow
+            // even in 32 bits, but the arithmetic is checked all the same.
+            let full = |n: usize, s: usize, k: usize, op: usize| {
+                limits::add("the output size", limits::mul("the output size", n - 1, s)?, k + op)
+            };
+            let (full_h, full_w) = (full(h, stride[0], kernel[0], output_padding[0])?, full(w, stride[1], kernel[1], output_padding[1])?);
             let (oh, ow) = (
                 full_h.checked_sub(padding[0] + padding[1]),
                 full_w.checked_sub(padding[2] + padding[3]),
@@ -204,7 +240,11 @@ pub fn layer_output(layer: &Layer, input: Shape) -> std::result::Result<Shape, S
             let (c, h, w) = image(input)?;
             check_channels("in_channels", *in_channels, c)?;
             check_window(*kernel, *stride)?;
-            let (ph, pw) = (h + padding[0] + padding[1], w + padding[2] + padding[3]);
+            check_padding(padding)?;
+            let (ph, pw) = (
+                limits::add("the padded height", h, padding[0] + padding[1])?,
+                limits::add("the padded width", w, padding[2] + padding[3])?,
+            );
             if ph < kernel[0] || pw < kernel[1] || *out_channels == 0 {
                 return Err(format!("kernel {kernel:?} is larger than the padded {ph}×{pw} input"));
             }
@@ -219,7 +259,11 @@ pub fn layer_output(layer: &Layer, input: Shape) -> std::result::Result<Shape, S
             if scale[0] == 0 || scale[1] == 0 || scale[0] > MAX_KERNEL || scale[1] > MAX_KERNEL {
                 return Err(format!("scale {scale:?} must be between 1 and {MAX_KERNEL}"));
             }
-            Ok(Shape::Image { c, h: h * scale[0], w: w * scale[1] })
+            Ok(Shape::Image {
+                c,
+                h: limits::mul("the upsampled height", h, scale[0])?,
+                w: limits::mul("the upsampled width", w, scale[1])?,
+            })
         }
     }
 }

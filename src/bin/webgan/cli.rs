@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use npyz::WriterBuilder;
 use webgan::gpu::{Gpu, Plan};
 use webgan::discriminator::most_real_first;
-use webgan::{Discriminator, Error, Model, Result, Tensor, cpu, image, latent};
+use webgan::limits::MAX_COUNT;
+use webgan::{Discriminator, Error, Model, Result, Tensor, cpu, files, image, latent, npy};
 
 #[derive(Parser)]
 #[command(name = "webgan", version, about = "Run pretrained GAN generators on the GPU or CPU")]
@@ -98,6 +99,9 @@ pub fn main() -> ExitCode {
 fn generate(args: &GenerateArgs) -> Result<()> {
     let GenerateArgs { model, latents, seed, count, class, out, backend, sort_by_realness } = args;
     let (seed, count, class, backend) = (*seed, *count, *class, *backend);
+    // Before anything else, so a bad --out never costs a model load, nor touches a file.
+    let format = OutputFormat::of(out)?;
+    files::check_writable(out)?;
     let model = Model::load_dir(model)?;
     model.check_class(class)?;
     // Loaded and paired before generating, so a wrong folder fails at once.
@@ -106,10 +110,10 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         None => None,
     };
     let z = match latents.as_deref() {
-        Some(path) => read_latents(path, model.manifest.latent_dim)?,
+        Some(path) => npy::read_latents(path, model.manifest.latent_dim)?,
         None => {
-            if count == 0 || count > 4096 {
-                return Err(Error::Input(format!("--count is {count}; give 1 to 4096")));
+            if count == 0 || count > MAX_COUNT {
+                return Err(Error::Input(format!("--count is {count}; give 1 to {MAX_COUNT}")));
             }
             latent::normal_latents(seed, count, model.manifest.latent_dim)
         }
@@ -147,7 +151,7 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         Some(d) => most_real_first_printed(&d, &output)?,
         None => output,
     };
-    write_output(out, &output)
+    files::write_atomic(out, &format.encode(&output)?)
 }
 
 /// `images` reordered most real first by `d` (on the CPU: a discriminator is small beside its
@@ -168,70 +172,55 @@ fn concat_batches(parts: Vec<Tensor>) -> Result<Tensor> {
     Tensor::new(&shape, parts.into_iter().flat_map(|p| p.data).collect())
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> Error {
-    Error::Io { path: path.display().to_string(), source }
+/// What `--out` asks for, from its extension.
+#[derive(Clone, Copy)]
+enum OutputFormat {
+    /// Raw float32 `[N, C, H, W]`.
+    Npy,
+    /// An RGBA grid of the images.
+    Png,
 }
 
-fn read_latents(path: &Path, dim: usize) -> Result<Tensor> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .map_err(|e| Error::Input(format!("{} is not a .npy file: {e}", path.display())))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let ok_shape = match shape.as_slice() {
-        [_, d] => *d == dim,
-        [_, d, 1, 1] => *d == dim,
-        _ => false,
-    };
-    if !ok_shape || shape[0] == 0 {
-        return Err(Error::Input(format!(
-            "{} has shape {shape:?}; latents must be [N, {dim}] or [N, {dim}, 1, 1]",
-            path.display()
-        )));
-    }
-    if npy.order() == npyz::Order::Fortran {
-        return Err(Error::Input(format!("{} is in Fortran order; save it C-contiguous", path.display())));
-    }
-    let data: Vec<f32> = npy
-        .into_vec::<f32>()
-        .map_err(|e| Error::Input(format!("{}: latents must be float32 ({e})", path.display())))?;
-    if data.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Input(format!("{} holds NaN or infinite values", path.display())));
-    }
-    Tensor::new(&[shape[0], dim], data)
-}
-
-fn write_output(path: &Path, output: &Tensor) -> Result<()> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let file = std::fs::File::create(path).map_err(|e| io_error(path, e))?;
-    let mut writer = std::io::BufWriter::new(file);
-    match ext.as_str() {
-        "npy" => {
-            let shape: Vec<u64> = output.shape.iter().map(|&d| d as u64).collect();
-            let mut npy = npyz::WriteOptions::<f32>::new()
-                .default_dtype()
-                .shape(&shape)
-                .writer(&mut writer)
-                .begin_nd()
-                .map_err(|e| io_error(path, e))?;
-            npy.extend(output.data.iter().copied()).map_err(|e| io_error(path, e))?;
-            npy.finish().map_err(|e| io_error(path, e))?;
-        }
-        "png" => {
-            let grid = image::grid(output, image::grid_columns(output.batch()))?;
-            let mut encoder = png::Encoder::new(&mut writer, grid.width as u32, grid.height as u32);
-            encoder.set_color(png::ColorType::Rgba);
-            encoder.set_depth(png::BitDepth::Eight);
-            let mut png = encoder.write_header().map_err(|e| Error::Input(format!("PNG: {e}")))?;
-            png.write_image_data(&grid.pixels).map_err(|e| Error::Input(format!("PNG: {e}")))?;
-        }
-        _ => {
-            return Err(Error::Input(format!(
+impl OutputFormat {
+    fn of(path: &Path) -> Result<Self> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("npy") => Ok(OutputFormat::Npy),
+            Some("png") => Ok(OutputFormat::Png),
+            _ => Err(Error::Input(format!(
                 "--out {} must end in .png (image grid) or .npy (raw float32)",
                 path.display()
-            )));
+            ))),
         }
     }
-    Ok(())
+
+    /// The whole file in memory, so that it is written in one piece or not at all.
+    fn encode(self, output: &Tensor) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        let encoding = |e: std::io::Error| Error::Input(format!("encoding the output failed: {e}"));
+        match self {
+            OutputFormat::Npy => {
+                let shape: Vec<u64> = output.shape.iter().map(|&d| d as u64).collect();
+                let mut npy = npyz::WriteOptions::<f32>::new()
+                    .default_dtype()
+                    .shape(&shape)
+                    .writer(&mut bytes)
+                    .begin_nd()
+                    .map_err(encoding)?;
+                npy.extend(output.data.iter().copied()).map_err(encoding)?;
+                npy.finish().map_err(encoding)?;
+            }
+            OutputFormat::Png => {
+                let grid = image::grid(output, image::grid_columns(output.batch()))?;
+                let mut encoder = png::Encoder::new(&mut bytes, grid.width as u32, grid.height as u32);
+                encoder.set_color(png::ColorType::Rgba);
+                encoder.set_depth(png::BitDepth::Eight);
+                let mut png = encoder.write_header().map_err(|e| Error::Input(format!("PNG: {e}")))?;
+                png.write_image_data(&grid.pixels).map_err(|e| Error::Input(format!("PNG: {e}")))?;
+                png.finish().map_err(|e| Error::Input(format!("PNG: {e}")))?;
+            }
+        }
+        Ok(bytes)
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -255,10 +244,23 @@ fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_
         "{:>7} {:>8} {:>11} {:>11} {:>10} {:>9} | {:>11} {:>10} {:>8}",
         "backend", "batch", "first ms", "warm ms", "images/s", "GFLOP/s", "cpu ms", "cpu img/s", "speedup"
     );
+    // All sizes checked before the first run, so a bad one fails at once: against the CPU
+    // memory budget where the CPU path runs, else the plan's batch limit.
+    let cpu_runs = !(no_cpu && gpu.is_some());
     for &batch in batches {
-        if batch == 0 {
-            return Err(Error::Input("batch sizes must be at least 1".into()));
-        }
+        let checked = if cpu_runs {
+            cpu::check_budget(&model, batch)
+        } else if (1..=MAX_COUNT).contains(&batch) {
+            Ok(())
+        } else {
+            Err(Error::Input(format!("give 1 to {MAX_COUNT} images per batch")))
+        };
+        checked.map_err(|e| match e {
+            Error::Input(m) => Error::Input(format!("--batch {batch}: {m}")),
+            other => other,
+        })?;
+    }
+    for &batch in batches {
         let z = latent::normal_latents(1, batch, model.manifest.latent_dim);
         let classes = model.manifest.num_classes.map(|_| vec![0u32; batch]);
         let labels = classes.as_deref();
@@ -274,7 +276,7 @@ fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_
             }
             Ok((first, median(warm)))
         };
-        let cpu_ms = if no_cpu && gpu.is_some() {
+        let cpu_ms = if !cpu_runs {
             None
         } else {
             // The CPU reference is slow: time it with fewer runs.
@@ -300,6 +302,13 @@ fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_
                     let p = plan.as_ref().ok_or_else(|| Error::Gpu("no plan".into()))?;
                     pollster::block_on(p.generate(gpu, &z, labels)).map(|_| ())
                 })?;
+                if let Some(p) = &plan {
+                    println!(
+                        "        activations on the GPU: {:.2} MB (one buffer per step would take {:.2} MB)",
+                        p.activation_bytes() as f64 / 1e6,
+                        p.unshared_activation_bytes() as f64 / 1e6
+                    );
+                }
                 if profile {
                     if let Some(p) = &plan {
                         for (label, ms) in p.profile(gpu, &z, labels)? {
