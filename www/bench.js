@@ -51,7 +51,7 @@ async function main() {
   const entry = gallery.models.find((m) => m.id === (params.get('model') ?? gallery.default)) ?? gallery.models[0];
   const modelUrl = new URL(entry.path, new URL('models/', location.href));
   $('status').textContent = `Loading ${entry.name}…`;
-  const { text, manifest } = await fetchManifest(modelUrl);
+  const { text, manifest } = await fetchManifest(modelUrl, entry);
   const { bytes } = await fetchWeights(modelUrl, manifest);
   const result = { model: entry.id, userAgent: navigator.userAgent, rows: [], webgpu: null, cpu: null };
 

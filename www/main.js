@@ -88,7 +88,8 @@ async function loadModel(id) {
   app.entry = entry;
   $('model').value = entry.id;
   const modelUrl = new URL(entry.path, new URL('models/', location.href));
-  const { text, manifest } = await fetchManifest(modelUrl);
+  // The gallery entry's size and SHA-256 must match the manifest's (checked before the download).
+  const { text, manifest } = await fetchManifest(modelUrl, entry);
   const t0 = performance.now();
   const { bytes, fromCache } = await fetchWeights(modelUrl, manifest, showProgress);
   app.timings.weightsMs = performance.now() - t0;
@@ -96,7 +97,7 @@ async function loadModel(id) {
   Object.assign(app, { text, manifest, weights: bytes, discriminator: null });
   if (entry.discriminator) {
     const url = new URL(entry.discriminator.path, new URL('models/', location.href));
-    const d = await fetchManifest(url);
+    const d = await fetchManifest(url, entry.discriminator);
     app.discriminator = { text: d.text, bytes: (await fetchWeights(url, d.manifest)).bytes };
   }
   await exclusive(makeGenerator);

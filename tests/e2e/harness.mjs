@@ -22,14 +22,19 @@ const TYPES = {
 
 /**
  * Serves `dir` on 127.0.0.1 at a free port, under `prefix` (a sub-path, as many static hosts
- * put a site). `requests` counts GETs per path (without the query).
+ * put a site). `requests` counts GETs per path (without the query). `routes` maps a path to a
+ * `(req, res)` handler that answers it instead of a file (the hostile-server tests).
  */
-export async function serve(dir = WWW, prefix = '/') {
+export async function serve(dir = WWW, prefix = '/', routes = {}) {
   const requests = new Map();
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
     const path = decodeURIComponent(url.pathname);
     requests.set(path, (requests.get(path) ?? 0) + 1);
+    if (Object.hasOwn(routes, path)) {
+      routes[path](req, res);
+      return;
+    }
     const inside = path.startsWith(prefix) ? `/${path.slice(prefix.length)}` : null;
     const file = inside === null ? dir : normalize(join(dir, inside.endsWith('/') ? `${inside}index.html` : inside));
     let stat;
@@ -51,7 +56,8 @@ export async function serve(dir = WWW, prefix = '/') {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const base = `http://127.0.0.1:${server.address().port}${prefix}`;
-  return { base, requests, close: () => new Promise((ok) => server.close(ok)) };
+  // closeAllConnections: a hostile route may hold a connection open; do not wait for it.
+  return { base, requests, close: () => new Promise((ok) => (server.close(ok), server.closeAllConnections())) };
 }
 
 /** Headless Chromium (Debian's) with a fresh profile; `webgpu: false` leaves WebGPU off. */

@@ -2,13 +2,15 @@
 // the WebGPU canvas shows the images of `webgan generate --backend cpu`, seeds change them, the
 // latent walk advances, PNG downloads hold the grid, a reload comes from the Cache API, errors
 // are shown, a lost device is recovered, and without WebGPU the CPU fallback draws the same
-// images, and the emoji56 discriminator sorts a batch as the CLI does. Screenshots go to build/e2e/. Run after `make build`: node tests/e2e/run.mjs
+// images, and the emoji56 discriminator sorts a batch as the CLI does; hostile model folders and
+// servers (hostile.mjs) end in clear errors. Screenshots go to build/e2e/. Run after `make build`: node tests/e2e/run.mjs
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, WWW, launch, serve } from './harness.mjs';
 import { compareRgb, decodePng, downsample, readNpy } from './images.mjs';
+import { hostileTests } from './hostile.mjs';
 
 const OUT = join(ROOT, 'build', 'e2e');
 const MODEL = join(WWW, 'models', 'faces64');
@@ -240,10 +242,13 @@ await test('a lost GPU device is recovered: new generator, same images', async (
 
 await test('errors say what happened: bad hash, unsupported model, network failure', async () => {
   const manifest = JSON.parse(readFileSync(join(MODEL, 'model.json'), 'utf8'));
+  const gallery = JSON.parse(readFileSync(join(WWW, 'models', 'index.json'), 'utf8'));
   const cases = [
     {
       what: 'bad hash',
       route: (r) => r.fulfill({ json: { ...manifest, weights: { ...manifest.weights, sha256: '0'.repeat(64) } } }),
+      // The gallery agrees with the changed model.json (else load.js refuses it before the download).
+      gallery: (r) => r.fulfill({ json: { ...gallery, models: gallery.models.map((m) => (m.id === 'faces64' ? { ...m, sha256: '0'.repeat(64) } : m)) } }),
       expect: /corrupt.*SHA-256/i,
     },
     {
@@ -256,6 +261,7 @@ await test('errors say what happened: bad hash, unsupported model, network failu
   for (const c of cases) {
     const p = await newPage(browser.context);
     await p.route('**/models/faces64/model.json', c.route);
+    if (c.gallery) await p.route('**/models/index.json', c.gallery);
     await p.goto(`${server.base}index.html?seed=1&batch=1`);
     await p.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
     const shown = await p.evaluate(() => ({ state: document.body.dataset.state, text: document.getElementById('error').innerText }));
@@ -362,6 +368,7 @@ await test('tools/dist.sh makes a folder that works from a static host under a s
     await host.close();
   }
 });
+await hostileTests({ test, context: browser.context, log, out: OUT });
 await browser.close();
 await server.close();
 
