@@ -5,7 +5,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 BUILD ?= build
 
-.PHONY: setup build serve dist test test-python test-native test-browser test-e2e bench bench-browser models convert clean
+.PHONY: setup build serve dist test test-python test-native test-browser test-e2e fuzz bench bench-browser models convert clean
 
 setup:
 	@bash tools/setup.sh
@@ -48,6 +48,12 @@ test-python:
 
 test-native:
 	cargo test
+
+# The property tests (tests/properties/) run 256 cases per property inside `make test`; this
+# runs many more (WEBGAN_FUZZ_CASES=N to choose).
+FUZZ_CASES ?= 20000
+fuzz:
+	WEBGAN_FUZZ_CASES=$(FUZZ_CASES) cargo test --test properties -- --nocapture
 
 test-browser:
 	wasm-pack test --release --headless --chrome --chromedriver /usr/bin/chromedriver

@@ -39,6 +39,15 @@ pub fn read_expected(path: &Path, what: &str, expected: u64) -> Result<Vec<u8>> 
     read_exactly(path, what, len, expected)
 }
 
+/// At most the first `limit` bytes of the regular file `path`.
+pub fn read_head(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    regular_len(path, "the file")?;
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes).map_err(|e| io_error(path, e))?;
+    Ok(bytes)
+}
+
 /// Length of `path`, which must be a regular file (symbolic links are followed).
 fn regular_len(path: &Path, what: &str) -> Result<u64> {
     let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;

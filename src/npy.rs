@@ -6,31 +6,42 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::files::read_bounded;
-use crate::limits::{MAX_COUNT, MAX_NPY_BYTES};
+use crate::files::{read_bounded, read_head};
+use crate::limits::{MAX_COUNT, MAX_LATENT_DIM, MAX_NPY_BYTES};
 use crate::tensor::Tensor;
 
 /// Reads latents for a model with `dim`-long latent vectors from the `.npy` file `path`.
 pub fn read_latents(path: &Path, dim: usize) -> Result<Tensor> {
-    let bytes = read_bounded(path, "the latents file", MAX_NPY_BYTES)?;
-    parse_latents(&bytes, dim, &path.display().to_string())
+    // A header (at most 64 KB) and MAX_COUNT rows of this model's latents: a larger file is
+    // refused from its length, unread.
+    let limit = (MAX_COUNT as u64).saturating_mul(dim as u64).saturating_mul(4).saturating_add(HEADER_BYTES).min(MAX_NPY_BYTES);
+    let name = path.display().to_string();
+    match read_bounded(path, "the latents file", limit) {
+        Ok(bytes) => parse_latents(&bytes, dim, &name),
+        // Too long: its header alone usually says why (too many rows), which is the clearer error.
+        Err(too_long @ Error::Input(_)) => match read_head(path, HEADER_BYTES) {
+            Ok(head) => Err(parse_latents(&head, dim, &name).err().unwrap_or(too_long)),
+            Err(_) => Err(too_long),
+        },
+        Err(e) => Err(e),
+    }
 }
+
+/// The most a `.npy` header takes here (numpy writes 128 bytes for latents).
+const HEADER_BYTES: u64 = 65536;
 
 /// Parses the bytes of a latents `.npy` file (`what` names it in errors).
 pub fn parse_latents(bytes: &[u8], dim: usize, what: &str) -> Result<Tensor> {
     let not_npy = |why: &str| Error::Input(format!("{what} is not a .npy file: {why}"));
     let (header, data_start) = split_header(bytes).ok_or_else(|| not_npy("no valid header"))?;
-    // npyz multiplies the shape unchecked (a debug build panics, a release build wraps), so the
-    // shape is read and checked here first.
     let shape = header_shape(header).ok_or_else(|| not_npy("its header has no readable shape"))?;
-    if shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)).is_none() {
-        return Err(Error::Input(format!("{what} has shape {shape:?}, whose size overflows; {}", "latents are [N, latent]")));
-    }
-    let npy = npyz::NpyFile::new(bytes).map_err(|e| not_npy(&e.to_string()))?;
-    if npy.shape() != shape.as_slice() {
-        return Err(not_npy("its header is ambiguous"));
-    }
     let expected = format!("latents must be [N, {dim}] or [N, {dim}, 1, 1] with N from 1 to {MAX_COUNT}");
+    if dim == 0 || dim > MAX_LATENT_DIM {
+        return Err(Error::Input(format!("a latent size of {dim} is out of range 1 to {MAX_LATENT_DIM}")));
+    }
+    // npyz multiplies the shape (and its strides) unchecked: a debug build panics, a release
+    // build wraps. So the shape is read here first, and only the two accepted forms, with N and
+    // the latent size within their caps, ever reach npyz.
     let rows = match shape.as_slice() {
         [n, d] | [n, d, 1, 1] if *d == dim as u64 => *n,
         _ => return Err(Error::Input(format!("{what} has shape {shape:?}; {expected}"))),
@@ -39,6 +50,10 @@ pub fn parse_latents(bytes: &[u8], dim: usize, what: &str) -> Result<Tensor> {
         return Err(Error::Input(format!("{what} has {rows} rows; {expected} (split longer runs)")));
     }
     let rows = rows as usize;
+    let npy = npyz::NpyFile::new(bytes).map_err(|e| not_npy(&e.to_string()))?;
+    if npy.shape() != shape.as_slice() {
+        return Err(not_npy("its header is ambiguous"));
+    }
     if npy.order() == npyz::Order::Fortran {
         return Err(Error::Input(format!("{what} is in Fortran order; save it C-contiguous")));
     }

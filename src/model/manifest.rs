@@ -174,7 +174,8 @@ impl Layer {
 impl Manifest {
     /// Parses `model.json`, reporting an unknown op or a bad field with the layer's index.
     /// Strict: the text is at most [`MAX_MANIFEST_BYTES`], a duplicate key or an unknown field
-    /// anywhere is an error, and there are at most [`MAX_LAYERS`] layers.
+    /// anywhere is an error, and no list (so not `layers` either) has over [`MAX_LAYERS`]
+    /// entries, refused while parsing.
     pub fn parse(json: &str) -> Result<Self> {
         if json.len() as u64 > MAX_MANIFEST_BYTES {
             return Err(Error::Manifest(format!(
@@ -182,19 +183,13 @@ impl Manifest {
                 json.len()
             )));
         }
-        let mut value = strict_json::parse(json).map_err(|e| Error::Manifest(e.to_string()))?;
+        let mut value = strict_json::parse(json, MAX_LAYERS).map_err(|e| Error::Manifest(e.to_string()))?;
         // Parse layers one by one so an error names the layer rather than a byte offset.
         let raw_layers = match value.get_mut("layers") {
             Some(serde_json::Value::Array(layers)) => std::mem::take(layers),
             Some(_) => return Err(Error::Manifest("`layers` must be a list".into())),
             None => return Err(Error::Manifest("missing field `layers`".into())),
         };
-        if raw_layers.len() > MAX_LAYERS {
-            return Err(Error::Manifest(format!(
-                "the model has {} layers; webgan loads at most {MAX_LAYERS}",
-                raw_layers.len()
-            )));
-        }
         let mut layers = Vec::with_capacity(raw_layers.len());
         for (index, raw) in raw_layers.into_iter().enumerate() {
             let op = raw.get("op").and_then(|v| v.as_str()).unwrap_or("").to_string();

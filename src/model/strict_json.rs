@@ -5,16 +5,20 @@
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-/// Parses `text` as JSON, failing on a duplicate key at any depth (serde_json's own limit of
-/// 128 nesting levels still applies).
-pub fn parse(text: &str) -> Result<Value, serde_json::Error> {
+/// Parses `text` as JSON, failing on a duplicate key at any depth and on a list longer than
+/// `max_list` (so 200,000 layers are refused while parsing, before a tree of them is built;
+/// serde_json's own limit of 128 nesting levels still applies).
+pub fn parse(text: &str, max_list: usize) -> Result<Value, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = deserializer.deserialize_any(StrictVisitor)?;
+    let value = deserializer.deserialize_any(StrictVisitor { max_list })?;
     deserializer.end()?;
     Ok(value)
 }
 
-struct StrictVisitor;
+#[derive(Clone, Copy)]
+struct StrictVisitor {
+    max_list: usize,
+}
 
 impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
@@ -53,7 +57,13 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(Strict(item)) = seq.next_element()? {
+        while let Some(Strict(item)) = seq.next_element_seed(self)? {
+            if items.len() == self.max_list {
+                return Err(de::Error::custom(format!(
+                    "a list has more than {} entries (the most a manifest may hold, in `layers` too)",
+                    self.max_list
+                )));
+            }
             items.push(item);
         }
         Ok(Value::Array(items))
@@ -65,7 +75,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
             if object.contains_key(&key) {
                 return Err(de::Error::custom(format!("duplicate key `{key}`")));
             }
-            let Strict(value) = map.next_value()?;
+            let Strict(value) = map.next_value_seed(self)?;
             object.insert(key, value);
         }
         Ok(Value::Object(object))
@@ -74,15 +84,19 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
 struct Strict(Value);
 
-impl<'de> de::Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(Strict)
+impl<'de> de::DeserializeSeed<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Strict, D::Error> {
+        deserializer.deserialize_any(self).map(Strict)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    fn parse(text: &str) -> Result<serde_json::Value, serde_json::Error> {
+        super::parse(text, 3)
+    }
 
     #[test]
     fn rejects_duplicates_at_any_depth() {
@@ -92,5 +106,8 @@ mod tests {
         let nested = parse(r#"{"layers": [{"op": "relu", "op": "tanh"}]}"#).unwrap_err().to_string();
         assert!(nested.contains("duplicate key `op`"), "{nested}");
         assert!(parse(r#"{"a": 1} x"#).is_err());
+        assert!(parse("[1, 2, 3]").is_ok());
+        let long = parse("[[1, 2, 3, 4]]").unwrap_err().to_string();
+        assert!(long.contains("more than 3 entries"), "{long}");
     }
 }
