@@ -100,3 +100,20 @@ pub fn grid(images: &Tensor, columns: usize) -> Result<Rgba> {
     }
     Ok(Rgba { width, height, pixels })
 }
+
+/// `image` scaled up `scale` times, nearest neighbour.
+pub fn upscale(image: &Rgba, scale: usize) -> Rgba {
+    if scale <= 1 {
+        return image.clone();
+    }
+    let (width, height) = (image.width * scale, image.height * scale);
+    let mut pixels = vec![0u8; width * height * 4];
+    for y in 0..height {
+        let src = (y / scale) * image.width;
+        for x in 0..width {
+            let from = (src + x / scale) * 4;
+            pixels[(y * width + x) * 4..][..4].copy_from_slice(&image.pixels[from..from + 4]);
+        }
+    }
+    Rgba { width, height, pixels }
+}

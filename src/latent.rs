@@ -11,7 +11,17 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use crate::error::{Error, Result};
+use crate::limits::MAX_COUNT;
 use crate::tensor::Tensor;
+
+/// `[count, dim]` latents for `seed` as a request: `count` must be 1 to [`MAX_COUNT`].
+pub fn seeded(seed: u64, count: usize, dim: usize) -> Result<Tensor> {
+    if count == 0 || count > MAX_COUNT {
+        return Err(Error::Input(format!("count is {count}; give 1 to {MAX_COUNT}")));
+    }
+    Ok(normal_latents(seed, count, dim))
+}
 
 /// `[count, dim]` standard-normal latents for `seed`.
 pub fn normal_latents(seed: u64, count: usize, dim: usize) -> Tensor {

@@ -15,6 +15,7 @@ pub mod image;
 pub mod latent;
 pub mod limits;
 pub mod model;
+pub mod session;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod npy;
 pub mod tensor;
@@ -24,4 +25,5 @@ pub mod web;
 pub use discriminator::Discriminator;
 pub use error::{Error, Result};
 pub use model::Model;
+pub use session::{BackendChoice, Session};
 pub use tensor::Tensor;

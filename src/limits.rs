@@ -27,8 +27,12 @@ pub const MAX_CLASSES: usize = 65536;
 /// Most images (latent rows) one generate call takes; longer requests are chunked by the
 /// caller into calls of at most this many.
 pub const MAX_COUNT: usize = 4096;
-/// Largest batch one GPU plan is compiled for (the CLI chunks longer requests).
+/// Largest batch one GPU plan is compiled for.
 pub const MAX_PLAN_BATCH: usize = MAX_COUNT;
+/// Largest batch a session runs on the GPU at once (and draws on a canvas); longer requests
+/// run as several plans of at most this many. Keeps GPU memory bounded: eyes128, the largest
+/// gallery model, takes 400 MB of activations at 256.
+pub const GPU_CHUNK: usize = 256;
 /// Bytes of activations the CPU path may hold at once (input and output of the largest layer
 /// for the whole batch): keeps `--backend cpu` and `bench` under 2 GB of memory.
 pub const CPU_MEMORY_BUDGET: u64 = 1 << 30;

@@ -34,29 +34,11 @@ pub fn forward(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> Resu
     Ok(x)
 }
 
-/// Checks latents and classes against the model and the batch against the CPU memory budget;
-/// returns the batch size.
+/// Checks latents and classes against the model ([`Model::check_input`]) and the batch
+/// against the CPU memory budget; returns the batch size.
 pub fn check_input(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
-    let z = model.manifest.latent_dim;
-    if latents.shape.len() != 2 || latents.shape[1] != z || latents.shape[0] == 0 || latents.shape[0].checked_mul(z) != Some(latents.len()) {
-        return Err(Error::Input(format!(
-            "latents must have shape [N, {z}] with N ≥ 1, not {:?}",
-            latents.shape
-        )));
-    }
-    let n = latents.shape[0];
+    let n = model.check_input(latents, classes)?;
     check_budget(model, n)?;
-    match classes {
-        Some(c) if c.len() != n => {
-            return Err(Error::Input(format!("{} classes given for {n} latents", c.len())));
-        }
-        Some(c) => {
-            for k in c {
-                model.check_class(Some(*k))?;
-            }
-        }
-        None => model.check_class(None)?,
-    }
     Ok(n)
 }
 

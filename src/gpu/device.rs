@@ -102,6 +102,28 @@ impl Gpu {
         !pollster::block_on(instance().enumerate_adapters(backends())).is_empty()
     }
 
+    /// True when this platform may have a GPU: a Vulkan adapter natively, `navigator.gpu` in a
+    /// browser page or worker.
+    pub fn available() -> bool {
+        #[cfg(not(target_arch = "wasm32"))]
+        return Self::native_adapter_available();
+        #[cfg(target_arch = "wasm32")]
+        {
+            let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).unwrap_or_default();
+            let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
+            !gpu.is_undefined() && !gpu.is_null()
+        }
+    }
+
+    /// Why [`Gpu::available`] is false, for users.
+    pub fn unavailable_reason() -> &'static str {
+        if cfg!(target_arch = "wasm32") {
+            "this browser has no WebGPU (navigator.gpu is missing)"
+        } else {
+            "no Vulkan adapter was found (install a Vulkan driver, e.g. mesa-vulkan-drivers)"
+        }
+    }
+
     /// One line about the adapter: name, backend, device type and tuning.
     pub fn describe(&self) -> String {
         format!(

@@ -4,6 +4,7 @@
 
 pub mod buffers;
 pub mod device;
+pub mod fold;
 pub mod layout;
 pub mod ops;
 pub mod plan;

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::gpu::layout::{chw, from_gpu, pad4, padded_len, to_gpu};
 use crate::gpu::ops::{self, Pass};
 use crate::gpu::{Gpu, buffers};
-use crate::model::fold::{GemmKind, Step, fold};
+use crate::gpu::fold::{GemmKind, Step, fold};
 use crate::model::{Model, Shape};
 use crate::tensor::Tensor;
 
@@ -221,20 +221,30 @@ impl Plan {
         Ok(times)
     }
 
+    /// Reads back the first `n` samples of the last run's output (`run` leaves it on the GPU).
+    pub async fn read_output(&self, gpu: &Gpu, n: usize) -> Result<Tensor> {
+        if n == 0 || n > self.batch {
+            return Err(Error::Input(format!("{n} outputs asked for; this plan holds 1 to {}", self.batch)));
+        }
+        let bytes = n as u64 * padded_len(self.output_shape) as u64 * 4;
+        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        encoder.copy_buffer_to_buffer(&self.output, 0, &self.staging, 0, bytes);
+        gpu.queue.submit([encoder.finish()]);
+        let data = read_back(gpu, &self.staging, bytes).await?;
+        Ok(from_gpu(&data, n, self.output_shape))
+    }
+
+    /// Uploads latents and labels. Requests are validated by their caller
+    /// ([`Model::check_input`](crate::Model::check_input), once, in the session); this checks
+    /// only the plan's own contract, that they fit its buffers.
     fn write_input(&self, gpu: &Gpu, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
         gpu.check()?;
-        if latents.shape.len() != 2 || latents.shape[1] != self.latent_dim {
-            return Err(Error::Input(format!(
-                "latents must have shape [N, {}], not {:?}",
-                self.latent_dim, latents.shape
-            )));
-        }
         let n = latents.batch();
+        if latents.shape.len() != 2 || latents.shape[1] != self.latent_dim || latents.len() != n * self.latent_dim {
+            return Err(Error::Input(format!("latents must have shape [N, {}], not {:?}", self.latent_dim, latents.shape)));
+        }
         if n == 0 || n > self.batch {
             return Err(Error::Input(format!("{n} latents given; this plan takes 1 to {}", self.batch)));
-        }
-        if latents.data.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Input("latents hold NaN or infinite values".into()));
         }
         let mut padded = to_gpu(latents, Shape::Flat(self.latent_dim));
         padded.resize(self.batch * pad4(self.latent_dim), 0.0);

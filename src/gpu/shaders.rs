@@ -21,7 +21,7 @@ macro_rules! kernels {
     };
 }
 
-kernels!("gemm_tiled", "gemm_registers", "affine", "upsample", "reshape", "concat_one_hot", "draw");
+kernels!("gemm_tiled", "gemm_registers", "affine", "upsample", "reshape", "concat_one_hot");
 
 /// The kernel's source. Natively, `WEBGAN_SHADER_DIR=dir` reads `dir/<name>.wgsl` instead, so
 /// kernels can be tuned and benchmarked without rebuilding.

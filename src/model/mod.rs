@@ -1,6 +1,6 @@
 //! Models: the manifest, the weights, shape inference and the fused form the GPU runs.
 
-pub mod fold;
+pub mod activation;
 pub mod manifest;
 pub mod shape;
 mod strict_json;
@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
+pub use activation::Activation;
 pub use manifest::{Layer, Manifest, Order};
 pub use shape::Shape;
 
@@ -113,6 +114,30 @@ impl Model {
     /// output of a layer).
     pub fn max_elements_per_sample(&self) -> usize {
         self.shapes.iter().map(Shape::elements).chain([self.input_shape().elements()]).max().unwrap_or(0)
+    }
+
+    /// The one validation of a generate request, whatever runs it: latents `[N, latent_dim]`
+    /// with 1 ≤ N ≤ [`MAX_COUNT`](crate::limits::MAX_COUNT) and finite values, and one class in
+    /// range per sample exactly when the model is conditional. Returns N.
+    pub fn check_input(&self, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
+        let z = self.manifest.latent_dim;
+        let max = crate::limits::MAX_COUNT;
+        let n = latents.shape.first().copied().unwrap_or(0);
+        if latents.shape.len() != 2 || latents.shape[1] != z || n == 0 || n.checked_mul(z) != Some(latents.len()) {
+            return Err(Error::Input(format!("latents must have shape [N, {z}] with N ≥ 1, not {:?}", latents.shape)));
+        }
+        if n > max {
+            return Err(Error::Input(format!("{n} images asked for; give 1 to {max} per call")));
+        }
+        if latents.data.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Input("latents hold NaN or infinite values".into()));
+        }
+        match classes {
+            Some(c) if c.len() != n => Err(Error::Input(format!("{} classes given for {n} latents", c.len()))),
+            Some(c) => c.iter().try_for_each(|k| self.check_class(Some(*k))),
+            None => self.check_class(None),
+        }?;
+        Ok(n)
     }
 
     /// Checks a class label against the model.

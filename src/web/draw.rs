@@ -1,13 +1,13 @@
 //! Drawing a generated batch as a grid on a WebGPU canvas straight from the plan's output buffer
-//! (no readback): one render pass, a fullscreen triangle, and `shaders/draw.wgsl`, which maps
-//! each canvas pixel to (image, y, x) with nearest scaling and the grid gap.
+//! (no readback): one render pass, a fullscreen triangle, and `draw.wgsl` beside this file (a
+//! render shader, not one of the compute kernels), which maps each canvas pixel to
+//! (image, y, x) with nearest scaling and the grid gap.
 
 use web_sys::HtmlCanvasElement;
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::gpu::layout::{chw, pad4};
-use crate::gpu::shaders::KERNELS;
 use crate::image::{GRID_GAP, GridLayout};
 use crate::model::Shape;
 
@@ -60,11 +60,7 @@ impl CanvasRenderer {
             .copied()
             .find(|f| !f.is_srgb() && matches!(f, wgpu::TextureFormat::Rgba8Unorm | wgpu::TextureFormat::Bgra8Unorm))
             .ok_or_else(|| Error::Gpu(format!("the canvas offers no 8-bit unorm format ({:?})", caps.formats)))?;
-        let source = KERNELS
-            .iter()
-            .find(|k| k.name == "draw")
-            .ok_or_else(|| Error::Gpu("the draw kernel is missing from the kernel table".into()))?
-            .source;
+        let source = include_str!("draw.wgsl");
         let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("draw"),
             source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -228,4 +224,14 @@ impl CanvasRenderer {
         gpu.queue.present(frame);
         Ok(())
     }
+}
+
+/// Resolves when the GPU has finished the work submitted so far (so a caller's frame timing
+/// and its next call see finished work, and submissions never pile up).
+pub async fn work_done(gpu: &Gpu) {
+    let (sender, receiver) = futures_channel::oneshot::channel();
+    gpu.queue.on_submitted_work_done(move || {
+        let _ = sender.send(());
+    });
+    let _ = receiver.await;
 }

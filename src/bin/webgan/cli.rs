@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use npyz::WriterBuilder;
-use webgan::gpu::{Gpu, Plan};
 use webgan::discriminator::most_real_first;
-use webgan::limits::MAX_COUNT;
-use webgan::{Discriminator, Error, Model, Result, Tensor, cpu, files, image, latent, npy};
+use webgan::limits::GPU_CHUNK;
+use webgan::session::{self, BackendChoice, Critic, Session};
+use webgan::{Error, Model, Result, Tensor, files, image, latent, npy};
 
 #[derive(Parser)]
 #[command(name = "webgan", version, about = "Run pretrained GAN generators on the GPU or CPU")]
@@ -98,78 +98,51 @@ pub fn main() -> ExitCode {
 
 fn generate(args: &GenerateArgs) -> Result<()> {
     let GenerateArgs { model, latents, seed, count, class, out, backend, sort_by_realness } = args;
-    let (seed, count, class, backend) = (*seed, *count, *class, *backend);
     // Before anything else, so a bad --out never costs a model load, nor touches a file.
     let format = OutputFormat::of(out)?;
     files::check_writable(out)?;
     let model = Model::load_dir(model)?;
-    model.check_class(class)?;
-    // Loaded and paired before generating, so a wrong folder fails at once.
-    let discriminator = match sort_by_realness.as_deref() {
-        Some(dir) => Some(Discriminator::new(Model::load_dir(dir)?, model.output_shape())?),
-        None => None,
-    };
+    model.check_class(*class)?;
+    // Read before a GPU starts, so bad latents fail at once.
+    let dim = model.manifest.latent_dim;
     let z = match latents.as_deref() {
-        Some(path) => npy::read_latents(path, model.manifest.latent_dim)?,
-        None => {
-            if count == 0 || count > MAX_COUNT {
-                return Err(Error::Input(format!("--count is {count}; give 1 to {MAX_COUNT}")));
-            }
-            latent::normal_latents(seed, count, model.manifest.latent_dim)
-        }
+        Some(path) => npy::read_latents(path, dim)?,
+        None => latent::seeded(*seed, *count, dim)?,
     };
-    let n = z.batch();
-    let classes = class.map(|k| vec![k; n]);
-    let backend = match backend {
-        Some(b) => b,
-        None if Gpu::native_adapter_available() => Backend::Gpu,
-        None => {
-            eprintln!("webgan: no GPU adapter found, using the CPU reference");
-            Backend::Cpu
-        }
+    let choice = match backend {
+        Some(Backend::Gpu) => BackendChoice::Gpu,
+        Some(Backend::Cpu) => BackendChoice::Cpu,
+        None => BackendChoice::Auto,
     };
+    let session = pollster::block_on(Session::open(model, choice))?;
+    match session.backend() {
+        session::Backend::Gpu { gpu, .. } => eprintln!("webgan: {}", gpu.describe()),
+        session::Backend::Cpu { reason } if backend.is_none() => eprintln!("webgan: using the CPU reference: {reason}"),
+        session::Backend::Cpu { .. } => {}
+    }
+    // Loaded and paired before generating, so a wrong folder fails at once.
+    let critic = sort_by_realness.as_deref().map(|dir| session.critic(Model::load_dir(dir)?)).transpose()?;
+    let classes = class.map(|k| vec![k; z.batch()]);
     let started = Instant::now();
-    let output = match backend {
-        Backend::Cpu => cpu::forward(&model, &z, classes.as_deref())?,
-        Backend::Gpu => {
-            let gpu = pollster::block_on(Gpu::new())?;
-            eprintln!("webgan: {}", gpu.describe());
-            let plan = pollster::block_on(Plan::compile(&gpu, &model, n.min(64)))?;
-            let mut parts = Vec::new();
-            let z_dim = model.manifest.latent_dim;
-            for start in (0..n).step_by(plan.batch()) {
-                let end = (start + plan.batch()).min(n);
-                let chunk = Tensor::new(&[end - start, z_dim], z.data[start * z_dim..end * z_dim].to_vec())?;
-                let labels = classes.as_ref().map(|c| &c[start..end]);
-                parts.push(pollster::block_on(plan.generate(&gpu, &chunk, labels))?);
-            }
-            concat_batches(parts)?
-        }
-    };
-    eprintln!("webgan: generated {n} in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
-    let output = match discriminator {
-        Some(d) => most_real_first_printed(&d, &output)?,
+    let output = pollster::block_on(session.generate(&z, classes.as_deref()))?;
+    eprintln!("webgan: generated {} in {:.1} ms", z.batch(), started.elapsed().as_secs_f64() * 1e3);
+    let output = match critic {
+        Some(critic) => most_real_first_printed(&critic, &output)?,
         None => output,
     };
     files::write_atomic(out, &format.encode(&output)?)
 }
 
-/// `images` reordered most real first by `d` (on the CPU: a discriminator is small beside its
-/// generator), printing each image's logit with its index in the generated batch.
-fn most_real_first_printed(d: &Discriminator, images: &Tensor) -> Result<Tensor> {
-    let scores = d.score_cpu(images)?;
+/// `images` reordered most real first by `critic`, printing each image's logit with its index
+/// in the generated batch.
+fn most_real_first_printed(critic: &Critic, images: &Tensor) -> Result<Tensor> {
+    let scores = pollster::block_on(critic.realness(images))?;
     let order = most_real_first(&scores);
     println!("rank\timage\tlogit");
     for (rank, &i) in order.iter().enumerate() {
         println!("{}\t{i}\t{:.4}", rank + 1, scores[i]);
     }
     images.samples(&order)
-}
-
-fn concat_batches(parts: Vec<Tensor>) -> Result<Tensor> {
-    let mut shape = parts[0].shape.clone();
-    shape[0] = parts.iter().map(|p| p.batch()).sum();
-    Tensor::new(&shape, parts.into_iter().flat_map(|p| p.data).collect())
 }
 
 /// What `--out` asks for, from its extension.
@@ -233,89 +206,45 @@ fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_
     let flops = 2.0 * model.macs_per_sample() as f64;
     let runs = runs.max(1);
     let gpu = match backend {
-        Backend::Gpu => Some(pollster::block_on(Gpu::new())?),
+        Backend::Gpu => Some(pollster::block_on(Session::open(model.clone(), BackendChoice::Gpu))?),
         Backend::Cpu => None,
     };
+    let cpu = (!no_cpu || gpu.is_none()).then(|| Session::cpu(model.clone(), "the benchmark's reference"));
     println!("model {} ({:.3} GFLOP per image)", model.manifest.name, flops / 1e9);
-    if let Some(gpu) = &gpu {
+    if let Some(gpu) = gpu.as_ref().and_then(Session::gpu_device) {
         println!("adapter: {}", gpu.describe());
     }
     println!(
         "{:>7} {:>8} {:>11} {:>11} {:>10} {:>9} | {:>11} {:>10} {:>8}",
         "backend", "batch", "first ms", "warm ms", "images/s", "GFLOP/s", "cpu ms", "cpu img/s", "speedup"
     );
-    // All sizes checked before the first run, so a bad one fails at once: against the CPU
-    // memory budget where the CPU path runs, else the plan's batch limit.
-    let cpu_runs = !(no_cpu && gpu.is_some());
-    for &batch in batches {
-        let checked = if cpu_runs {
-            cpu::check_budget(&model, batch)
-        } else if (1..=MAX_COUNT).contains(&batch) {
-            Ok(())
-        } else {
-            Err(Error::Input(format!("give 1 to {MAX_COUNT} images per batch")))
-        };
-        checked.map_err(|e| match e {
-            Error::Input(m) => Error::Input(format!("--batch {batch}: {m}")),
-            other => other,
-        })?;
-    }
-    for &batch in batches {
-        let z = latent::normal_latents(1, batch, model.manifest.latent_dim);
-        let classes = model.manifest.num_classes.map(|_| vec![0u32; batch]);
+    // Every request is made (and so checked) before the first run: a bad batch fails at once.
+    let session = gpu.as_ref().or(cpu.as_ref()).ok_or_else(|| Error::Input("nothing to benchmark".into()))?;
+    let requests = batches
+        .iter()
+        .map(|&batch| {
+            let z = session.seed_latents(1, batch).map_err(|e| match e {
+                Error::Input(m) => Error::Input(format!("--batch {batch}: {m}")),
+                other => other,
+            })?;
+            Ok((batch, z, model.manifest.num_classes.map(|_| vec![0u32; batch])))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (batch, z, classes) in requests {
         let labels = classes.as_deref();
-        let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<(f64, f64)> {
-            let t0 = Instant::now();
-            f()?;
-            let first = t0.elapsed().as_secs_f64() * 1e3;
-            let mut warm = Vec::with_capacity(runs);
-            for _ in 0..runs {
-                let t = Instant::now();
-                f()?;
-                warm.push(t.elapsed().as_secs_f64() * 1e3);
+        let run = |s: &Session| pollster::block_on(s.generate(&z, labels)).map(|_| ());
+        let cpu_ms = match &cpu {
+            // The CPU reference is slow: fewer runs, none more after one of over 2 s.
+            Some(cpu) => {
+                let (once, rest) = time(1, || run(cpu))?;
+                Some(if once > 2000.0 { once } else { median(vec![once, rest, time(1, || run(cpu))?.1]) })
             }
-            Ok((first, median(warm)))
-        };
-        let cpu_ms = if !cpu_runs {
-            None
-        } else {
-            // The CPU reference is slow: time it with fewer runs.
-            let t = Instant::now();
-            cpu::forward(&model, &z, labels)?;
-            let once = t.elapsed().as_secs_f64() * 1e3;
-            let extra = if once > 2000.0 { 0 } else { 2 };
-            let mut all = vec![once];
-            for _ in 0..extra {
-                let t = Instant::now();
-                cpu::forward(&model, &z, labels)?;
-                all.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            Some(median(all))
+            None => None,
         };
         let (name, first, warm) = match &gpu {
             Some(gpu) => {
-                let mut plan: Option<Plan> = None;
-                let (first, warm) = time(&mut || {
-                    if plan.is_none() {
-                        plan = Some(pollster::block_on(Plan::compile(gpu, &model, batch))?);
-                    }
-                    let p = plan.as_ref().ok_or_else(|| Error::Gpu("no plan".into()))?;
-                    pollster::block_on(p.generate(gpu, &z, labels)).map(|_| ())
-                })?;
-                if let Some(p) = &plan {
-                    println!(
-                        "        activations on the GPU: {:.2} MB (one buffer per step would take {:.2} MB)",
-                        p.activation_bytes() as f64 / 1e6,
-                        p.unshared_activation_bytes() as f64 / 1e6
-                    );
-                }
-                if profile {
-                    if let Some(p) = &plan {
-                        for (label, ms) in p.profile(gpu, &z, labels)? {
-                            println!("        {label:<28} {ms:>9.2} ms");
-                        }
-                    }
-                }
+                let (first, warm) = time(runs, || run(gpu))?;
+                report_plan(gpu, &z, labels, profile)?;
                 ("gpu", first, warm)
             }
             None => {
@@ -332,6 +261,38 @@ fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_
             "{name:>7} {batch:>8} {first:>11.1} {warm:>11.2} {per_s:>10.1} {:>9.2} | {cms:>11} {cps:>10} {speedup:>8}",
             flops * per_s / 1e9
         );
+    }
+    Ok(())
+}
+
+/// The first run's time and the median of `runs` more, in ms.
+fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
+    let t0 = Instant::now();
+    f()?;
+    let first = t0.elapsed().as_secs_f64() * 1e3;
+    let mut warm = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        f()?;
+        warm.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok((first, median(warm)))
+}
+
+/// The GPU memory of the plan a batch ran on and, with `profile`, each of its dispatches timed.
+fn report_plan(gpu: &Session, z: &Tensor, labels: Option<&[u32]>, profile: bool) -> Result<()> {
+    let (Some(device), n) = (gpu.gpu_device(), z.batch().min(GPU_CHUNK)) else { return Ok(()) };
+    let plan = pollster::block_on(gpu.plan(n))?;
+    println!(
+        "        activations on the GPU: {:.2} MB (one buffer per step would take {:.2} MB)",
+        plan.activation_bytes() as f64 / 1e6,
+        plan.unshared_activation_bytes() as f64 / 1e6
+    );
+    if profile {
+        let rows: Vec<usize> = (0..n).collect();
+        for (label, ms) in plan.profile(device, &z.samples(&rows)?, labels.map(|l| &l[..n]))? {
+            println!("        {label:<28} {ms:>9.2} ms");
+        }
     }
     Ok(())
 }

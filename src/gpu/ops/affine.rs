@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::cpu::Activation;
+use crate::model::Activation;
 use crate::error::Result;
 use crate::gpu::layout::{pad4, padded_len};
 use crate::gpu::ops::{Pass, act_code, groups_1d};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::cpu::Activation;
+use crate::model::Activation;
 use crate::error::Result;
 use crate::gpu::layout::{chw, pad4};
 use crate::gpu::ops::{Pass, act_code};

@@ -10,7 +10,7 @@ pub mod linear;
 pub mod reshape;
 pub mod upsample;
 
-use crate::cpu::Activation;
+use crate::model::Activation;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 

@@ -1,10 +1,10 @@
-//! Load-time fusion: the layer list becomes a shorter list of steps for the GPU. Batch norm is
-//! folded into the preceding linear/convolution's weights and bias, and an activation that
-//! follows becomes that step's epilogue, so kernels see weights, bias and one activation only.
+//! Load-time fusion, the first step of the GPU lowering: the layer list becomes a shorter list
+//! of steps. Batch norm is folded into the preceding linear/convolution's weights and bias, and
+//! an activation that follows becomes that step's epilogue, so kernels see weights, bias and
+//! one activation only.
 
-use crate::cpu::Activation;
 use crate::error::Result;
-use crate::model::{Layer, Model, Order, Shape};
+use crate::model::{Activation, Layer, Model, Order, Shape};
 use crate::tensor::Tensor;
 
 /// What kind of matrix-multiply-shaped layer a [`Gemm`] step is.
