@@ -40,6 +40,21 @@ z stay W_z), preceded by ``concat_one_hot``.
 
 Every referenced tensor is checked to exist with the shape the layer needs,
 and the output shape is computed by walking the layers.
+
+The output obeys the Rust loader's rules (src/limits.rs, mirrored in
+loader_limits.py): at most 1000 layers, a model.json of at most 4 MiB, capped
+dimensions, kernels and paddings, batch norm with eps > 0 and running_var >= 0,
+no unknown fields; a model that breaks one is refused here with the reason. JSON inputs are read
+strictly (tools/strict_json.py: no duplicate keys, no NaN). The input file is
+untrusted: the readers check every size before allocating (see
+torch_checkpoint.py and keras_import.py), and ``main`` turns every failure,
+foreseen or not, into one line ``convert.py: error: IN: what is wrong`` and
+exit status 1 (``WEBGAN_TRACEBACK=1`` shows the traceback instead).
+
+This file reads the input and writes OUT; the steps live beside it: dcgan_arch.py and
+arch_json.py (the two kinds of --arch), layer_validation.py (checking the layers),
+manifest_writer.py (the output formats), loader_limits.py and convert_errors.py. Their
+public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -50,7 +65,6 @@ import hashlib
 import json
 import os
 import sys
-import zipfile
 from typing import Any
 
 import numpy as np
@@ -59,21 +73,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keras_import  # noqa: E402
 import safetensors_np  # noqa: E402
 import torch_checkpoint  # noqa: E402
-
-FORMAT = "webgan-model/1"
-WEIGHTS_FILE = "weights.safetensors"
-CLASS_NAMES_FILE = "class_names.json"
-
-# PyTorch BatchNorm2d's default eps. It is a constructor argument, not part of
-# the state dict, so a checkpoint cannot tell us; every known DCGAN uses it.
-TORCH_BATCH_NORM_EPS = 1e-5
-
-# Largest finite float16; larger weights would become inf in an f16 file.
-F16_MAX = 65504.0
-
-
-class ConvertError(Exception):
-    """A problem with the input or options; the message says what to do."""
+from arch_json import MAX_ARCH_BYTES, load_arch_json, parse_json  # noqa: E402,F401
+from convert_errors import ConvertError  # noqa: E402
+from dcgan_arch import dcgan_architecture  # noqa: E402
+from layer_validation import LAYER_FIELDS, TORCH_BATCH_NORM_EPS, resolve_architecture  # noqa: E402,F401
+from loader_limits import (MAX_CLASSES, MAX_DIM, MAX_ELEMENTS, MAX_KERNEL,  # noqa: E402,F401
+                           MAX_LATENT_DIM, MAX_LAYERS, MAX_MANIFEST_BYTES, MAX_PADDING,
+                           MAX_WEIGHTS_BYTES)
+from manifest_writer import (CLASS_NAMES_FILE, F16_MAX, FORMAT, WEIGHTS_FILE,  # noqa: E402,F401
+                             format_model_json, sha256_file, to_dtype)
 
 
 # ------------------------------------------------------------------ readers
@@ -95,9 +103,9 @@ def detect_format(path: str) -> str:
     if head.startswith(torch_checkpoint.ZIP_MAGIC):
         # Both torch.save (>= 1.6) and Keras 3 .keras files are zip archives.
         try:
-            with zipfile.ZipFile(path) as zf:
+            with open(path, "rb") as fh, torch_checkpoint.open_zip(fh) as zf:
                 names = set(zf.namelist())
-        except zipfile.BadZipFile:
+        except (torch_checkpoint.CheckpointError, OSError):
             return "pytorch"  # let the PyTorch reader report the damage
         if {"config.json", "model.weights.h5"} <= names:
             return "keras"
@@ -122,406 +130,6 @@ def read_keras(path: str) -> "tuple[collections.OrderedDict[str, np.ndarray], di
 
 
 IMPORTERS = {"pytorch": read_pytorch, "keras": read_keras}
-
-
-# ----------------------------------------------------------- architectures
-
-def _group_by_module(state: dict[str, np.ndarray]) -> list[tuple[str, dict[str, str]]]:
-    """Group keys 'a.b.weight' by module prefix 'a.b', in first-seen order.
-    Values map the parameter name ('weight') to the full key."""
-    groups: "collections.OrderedDict[str, dict[str, str]]" = collections.OrderedDict()
-    for full in state:
-        prefix, _, leaf = full.rpartition(".")
-        groups.setdefault(prefix, {})[leaf] = full
-    return list(groups.items())
-
-
-def dcgan_architecture(state: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Infer a DCGAN generator from a state dict.
-
-    Layer roles come from shapes and key order, not names, so both
-    ``convTr1 / batchNorm1`` (generateme) and ``main.0 / main.1``
-    (nn.Sequential, e.g. gan-face-generate) work. The structure is
-    ConvTranspose2d (k4 s1 p0: 1x1 -> 4x4), then repeated
-    [BatchNorm2d, ReLU, ConvTranspose2d (k4 s2 p1: doubles H and W)],
-    then Tanh.
-    """
-    convs: list[dict[str, str]] = []
-    norms: list[dict[str, str]] = []
-    order: list[str] = []  # "conv"/"bn" in key order
-    for prefix, params in _group_by_module(state):
-        params = {k: v for k, v in params.items() if k != "num_batches_tracked"}
-        where = prefix or "(top level)"
-        if "running_mean" in params or "running_var" in params:
-            if set(params) - {"weight", "bias", "running_mean", "running_var"} or \
-                    not {"running_mean", "running_var"} <= set(params):
-                raise ConvertError(
-                    f"module {where}: has {sorted(params)}; a BatchNorm2d needs "
-                    "running_mean and running_var (and optionally weight, bias)")
-            norms.append(params)
-            order.append("bn")
-        elif "weight" in params and state[params["weight"]].ndim == 4:
-            if set(params) - {"weight", "bias"}:
-                raise ConvertError(f"module {where}: unexpected tensors {sorted(params)}")
-            convs.append(params)
-            order.append("conv")
-        else:
-            shapes = {k: tuple(state[v].shape) for k, v in params.items()}
-            raise ConvertError(
-                f"module {where} with tensors {shapes} is neither a ConvTranspose2d "
-                "nor a BatchNorm2d, so this is not a plain DCGAN generator; "
-                "describe the network in an --arch JSON file")
-    if not convs:
-        raise ConvertError("no 4-D ConvTranspose2d weights found; not a DCGAN generator")
-    expected = ["conv"] + ["bn", "conv"] * (len(convs) - 1)
-    if order != expected:
-        raise ConvertError(
-            f"module order {order} does not match a DCGAN generator "
-            "(ConvTranspose2d, then BatchNorm2d + ConvTranspose2d pairs); use --arch JSON")
-
-    latent_dim = int(state[convs[0]["weight"]].shape[0])
-    layers: list[dict[str, Any]] = [
-        {"op": "reshape", "shape": [latent_dim, 1, 1], "order": "channels_first"}]
-    for i, conv in enumerate(convs):
-        w = state[conv["weight"]]
-        cin, cout, kh, kw = (int(d) for d in w.shape)
-        if (kh, kw) != (4, 4):
-            raise ConvertError(
-                f"{conv['weight']}: kernel {kh}x{kw}, but DCGAN uses 4x4; use --arch JSON")
-        first = i == 0
-        layers.append({
-            "op": "conv_transpose2d", "in_channels": cin, "out_channels": cout,
-            "kernel": [4, 4],
-            "stride": [1, 1] if first else [2, 2],
-            "padding": [0, 0, 0, 0] if first else [1, 1, 1, 1],
-            "output_padding": [0, 0],
-            "weight": conv["weight"], "bias": conv.get("bias"),
-        })
-        if i < len(norms):
-            bn = norms[i]
-            layers.append({
-                "op": "batch_norm", "channels": cout, "eps": TORCH_BATCH_NORM_EPS,
-                "weight": bn.get("weight"), "bias": bn.get("bias"),
-                "running_mean": bn["running_mean"], "running_var": bn["running_var"],
-            })
-            layers.append({"op": "relu"})
-    layers.append({"op": "tanh"})
-    return {"latent_dim": latent_dim, "num_classes": None, "output_shape": None,
-            "layers": layers}
-
-
-def load_arch_json(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            arch = json.load(fh)
-    except OSError as e:
-        raise ConvertError(f"cannot read --arch file {path}: {e.strerror}") from e
-    except json.JSONDecodeError as e:
-        raise ConvertError(f"--arch file {path} is not valid JSON: {e}") from e
-    if not isinstance(arch, dict) or not isinstance(arch.get("layers"), list):
-        raise ConvertError(f"--arch file {path} needs an object with a 'layers' list")
-    if not isinstance(arch.get("latent_dim"), int) or arch["latent_dim"] <= 0:
-        raise ConvertError(f"--arch file {path} needs a positive integer 'latent_dim'")
-    names = arch.get("class_names")
-    if names is not None and (not isinstance(names, list)
-                              or not all(isinstance(n, str) for n in names)
-                              or len(names) != arch.get("num_classes")):
-        raise ConvertError(f"--arch file {path}: 'class_names' must list num_classes strings")
-    return {"latent_dim": arch["latent_dim"], "num_classes": arch.get("num_classes"),
-            "output_shape": arch.get("output_shape"), "layers": arch["layers"],
-            "class_names": names}
-
-
-# ------------------------------------------------------- layer validation
-
-# Canonical field order per op (the order written to model.json).
-LAYER_FIELDS: dict[str, list[str]] = {
-    "linear": ["in_features", "out_features", "weight", "bias"],
-    "conv_transpose2d": ["in_channels", "out_channels", "kernel", "stride", "padding",
-                         "output_padding", "weight", "bias"],
-    "conv2d": ["in_channels", "out_channels", "kernel", "stride", "padding", "weight", "bias"],
-    "batch_norm": ["channels", "eps", "weight", "bias", "running_mean", "running_var"],
-    "relu": [],
-    "leaky_relu": ["slope"],
-    "tanh": [],
-    "sigmoid": [],
-    "reshape": ["shape", "order"],
-    "upsample": ["scale"],
-    "concat_one_hot": ["classes"],
-}
-
-
-def _pair(value: Any, what: str) -> list[int]:
-    """An int or [a, b] -> [a, b] of non-negative ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value, value]
-    if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
-        raise ConvertError(f"{what} must be an integer or a list of 2 integers, got {value!r}")
-    return list(value)
-
-
-def _padding4(value: Any, what: str) -> list[int]:
-    """Padding as [top, bottom, left, right]. Also accepts an int or PyTorch's
-    [ph, pw] (symmetric), which are unambiguous."""
-    if isinstance(value, int) or (isinstance(value, list) and len(value) == 2):
-        ph, pw = _pair(value, what)
-        return [ph, ph, pw, pw]
-    if (not isinstance(value, list) or len(value) != 4
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
-        raise ConvertError(f"{what} must be [top, bottom, left, right], got {value!r}")
-    return list(value)
-
-
-class _Walker:
-    """Walks the layers, normalising each and tracking the activation shape:
-    [n] for a vector, [C, H, W] for an image-like tensor (always logical
-    channels-first, whatever the memory layout in the browser)."""
-
-    def __init__(self, state: dict[str, np.ndarray]):
-        self.state = state
-        self.used: list[str] = []
-
-    def tensor(self, where: str, name: Any, shape: tuple[int, ...], optional: bool = False) -> Any:
-        if name is None:
-            if optional:
-                return None
-            raise ConvertError(f"{where}: a tensor name is required")
-        if not isinstance(name, str):
-            raise ConvertError(f"{where}: tensor name must be a string, got {name!r}")
-        if name not in self.state:
-            near = [k for k in self.state if k.split(".")[-1] == name.split(".")[-1]][:8]
-            raise ConvertError(f"{where}: tensor {name!r} is not in the checkpoint"
-                               + (f" (similar: {near})" if near else ""))
-        arr = self.state[name]
-        if tuple(arr.shape) != tuple(shape):
-            raise ConvertError(
-                f"{where}: tensor {name!r} has shape {list(arr.shape)}, expected {list(shape)}")
-        if arr.dtype.kind != "f":
-            raise ConvertError(f"{where}: tensor {name!r} has dtype {arr.dtype}, expected floats")
-        if name not in self.used:
-            self.used.append(name)
-        return name
-
-    def _lookup(self, name: Any) -> np.ndarray | None:
-        # For inferring omitted sizes; tensor() reports bad names properly.
-        return self.state.get(name) if isinstance(name, str) else None
-
-    @staticmethod
-    def _int(layer: dict, key: str, where: str, default: Any = None) -> int:
-        v = layer.get(key, default)
-        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-            raise ConvertError(f"{where}: '{key}' must be a positive integer, got {v!r}")
-        return v
-
-    def _channels_from_weight(self, layer: dict, where: str, key: str, axis: int) -> int:
-        # Channel counts may be omitted in an arch file; take them from the weight.
-        if key in layer:
-            return self._int(layer, key, where)
-        w = self._lookup(layer.get("weight"))
-        if w is None or w.ndim != 4:
-            raise ConvertError(f"{where}: '{key}' missing and no 4-D weight to infer it from")
-        return int(w.shape[axis])
-
-    def step(self, i: int, layer: Any, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
-        if not isinstance(layer, dict) or layer.get("op") not in LAYER_FIELDS:
-            raise ConvertError(
-                f"layer {i}: unknown op {layer.get('op') if isinstance(layer, dict) else layer!r}; "
-                f"known ops: {', '.join(LAYER_FIELDS)}")
-        op = layer["op"]
-        where = f"layer {i} ({op})"
-        extra = set(layer) - {"op"} - set(LAYER_FIELDS[op])
-        if extra:
-            raise ConvertError(f"{where}: unknown fields {sorted(extra)}")
-        out: dict[str, Any] = {"op": op}
-
-        def need_image() -> tuple[int, int, int]:
-            if len(shape) != 3:
-                raise ConvertError(f"{where}: needs a [C, H, W] input, got {shape}; add a reshape")
-            return shape[0], shape[1], shape[2]
-
-        if op == "linear":
-            if len(shape) != 1:
-                raise ConvertError(f"{where}: needs a vector input, got {shape}")
-            w = self._lookup(layer.get("weight"))
-            fin = layer.get("in_features", shape[0])
-            fout = layer.get("out_features", int(w.shape[0]) if w is not None and w.ndim == 2 else None)
-            out["in_features"] = self._int({"v": fin}, "v", where + " in_features")
-            out["out_features"] = self._int({"v": fout}, "v", where + " out_features")
-            if out["in_features"] != shape[0]:
-                raise ConvertError(f"{where}: in_features {fin} but the input has {shape[0]}")
-            out["weight"] = self.tensor(where, layer.get("weight"), (fout, fin))
-            out["bias"] = self.tensor(where, layer.get("bias"), (fout,), optional=True)
-            return out, [fout]
-
-        if op in ("conv_transpose2d", "conv2d"):
-            c, h, w_ = need_image()
-            transposed = op == "conv_transpose2d"
-            # PyTorch weight layouts: ConvTranspose2d [in, out, kh, kw], Conv2d [out, in, kh, kw].
-            cin = self._channels_from_weight(layer, where, "in_channels", 0 if transposed else 1)
-            cout = self._channels_from_weight(layer, where, "out_channels", 1 if transposed else 0)
-            if cin != c:
-                raise ConvertError(f"{where}: in_channels {cin} but the input has {c} channels")
-            if "kernel" in layer:
-                kh, kw = _pair(layer["kernel"], where + " kernel")
-            else:
-                wt = self._lookup(layer.get("weight"))
-                if wt is None or wt.ndim != 4:
-                    raise ConvertError(f"{where}: 'kernel' missing and no 4-D weight to infer it from")
-                kh, kw = int(wt.shape[2]), int(wt.shape[3])
-            sh, sw = _pair(layer.get("stride", 1), where + " stride")
-            if sh == 0 or sw == 0 or kh == 0 or kw == 0:
-                raise ConvertError(f"{where}: kernel and stride must be positive")
-            pad = _padding4(layer.get("padding", 0), where + " padding")
-            out.update(in_channels=cin, out_channels=cout, kernel=[kh, kw], stride=[sh, sw],
-                       padding=pad)
-            if transposed:
-                oph, opw = _pair(layer.get("output_padding", 0), where + " output_padding")
-                if oph >= sh or opw >= sw:
-                    raise ConvertError(f"{where}: output_padding must be smaller than stride")
-                out["output_padding"] = [oph, opw]
-                # Full transposed output is (H-1)*s + k; padding crops it,
-                # output_padding adds rows/columns at the bottom/right.
-                ho = (h - 1) * sh + kh - pad[0] - pad[1] + oph
-                wo = (w_ - 1) * sw + kw - pad[2] - pad[3] + opw
-                wshape = (cin, cout, kh, kw)
-            else:
-                ho = (h + pad[0] + pad[1] - kh) // sh + 1
-                wo = (w_ + pad[2] + pad[3] - kw) // sw + 1
-                wshape = (cout, cin, kh, kw)
-            if ho <= 0 or wo <= 0:
-                raise ConvertError(f"{where}: output would be {ho}x{wo}")
-            out["weight"] = self.tensor(where, layer.get("weight"), wshape)
-            out["bias"] = self.tensor(where, layer.get("bias"), (cout,), optional=True)
-            return out, [cout, ho, wo]
-
-        if op == "batch_norm":
-            if not shape:
-                raise ConvertError(f"{where}: empty input")
-            ch = self._int(layer, "channels", where, default=shape[0])
-            if ch != shape[0]:
-                raise ConvertError(f"{where}: channels {ch} but the input has {shape[0]}")
-            eps = layer.get("eps", TORCH_BATCH_NORM_EPS)
-            if not isinstance(eps, (int, float)) or isinstance(eps, bool) or eps <= 0:
-                raise ConvertError(f"{where}: eps must be a positive number")
-            out.update(channels=ch, eps=float(eps),
-                       weight=self.tensor(where, layer.get("weight"), (ch,), optional=True),
-                       bias=self.tensor(where, layer.get("bias"), (ch,), optional=True),
-                       running_mean=self.tensor(where, layer.get("running_mean"), (ch,)),
-                       running_var=self.tensor(where, layer.get("running_var"), (ch,)))
-            return out, shape
-
-        if op in ("relu", "tanh", "sigmoid"):
-            return out, shape
-
-        if op == "leaky_relu":
-            slope = layer.get("slope")
-            if not isinstance(slope, (int, float)) or isinstance(slope, bool):
-                raise ConvertError(f"{where}: 'slope' must be a number")
-            out["slope"] = float(slope)
-            return out, shape
-
-        if op == "reshape":
-            new = layer.get("shape")
-            if (not isinstance(new, list) or not new
-                    or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in new)):
-                raise ConvertError(f"{where}: 'shape' must be a list of positive integers")
-            order = layer.get("order", "channels_first")
-            if order not in ("channels_first", "channels_last"):
-                raise ConvertError(f"{where}: 'order' must be channels_first or channels_last")
-            if int(np.prod(new)) != int(np.prod(shape)):
-                raise ConvertError(f"{where}: cannot reshape {shape} ({int(np.prod(shape))} values) to {new}")
-            out.update(shape=list(new), order=order)
-            # `shape` is always the logical target ([C, H, W] or [F]); `order` only says
-            # how the flat elements map (channels_last: index (h*W + w)*C + c).
-            return out, list(new)
-
-        if op == "upsample":
-            c, h, w_ = need_image()
-            sh, sw = _pair(layer.get("scale"), where + " scale")
-            if sh == 0 or sw == 0:
-                raise ConvertError(f"{where}: scale must be positive")
-            out["scale"] = [sh, sw]
-            return out, [c, h * sh, w_ * sw]
-
-        if op == "concat_one_hot":
-            if len(shape) != 1:
-                raise ConvertError(f"{where}: needs a vector input, got {shape}")
-            classes = self._int(layer, "classes", where)
-            out["classes"] = classes
-            return out, [shape[0] + classes]
-
-        raise AssertionError(op)
-
-
-def resolve_architecture(arch: dict[str, Any], state: dict[str, np.ndarray]) -> tuple[list[dict], list[int], list[str]]:
-    """Validate and normalise the layers; returns (layers, output_shape, tensor names used)."""
-    walker = _Walker(state)
-    shape = [arch["latent_dim"]]
-    layers = []
-    for i, layer in enumerate(arch["layers"]):
-        norm, shape = walker.step(i, layer, shape)
-        layers.append(norm)
-    if not layers:
-        raise ConvertError("the architecture has no layers")
-    if len(shape) not in (1, 3):
-        raise ConvertError(f"the model's output has shape {shape}; it must be an image "
-                           "[C, H, W] or a score vector [F] (end with a reshape)")
-    num_classes = arch.get("num_classes")
-    one_hot = [l["classes"] for l in layers if l["op"] == "concat_one_hot"]
-    if num_classes is None and one_hot:
-        raise ConvertError("concat_one_hot layer present but num_classes is null")
-    if num_classes is not None and (not isinstance(num_classes, int) or one_hot != [num_classes]):
-        raise ConvertError(f"num_classes {num_classes!r} needs exactly one concat_one_hot "
-                           "layer with that many classes")
-    declared = arch.get("output_shape")
-    if declared is not None and list(declared) != shape:
-        raise ConvertError(f"output_shape {declared} in the architecture, but the layers give {shape}")
-    return layers, shape, walker.used
-
-
-# ------------------------------------------------------------------ output
-
-def to_dtype(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
-    if not np.all(np.isfinite(arr)):
-        raise ConvertError(f"tensor {name!r} has NaN or infinite values")
-    if dtype == "f16":
-        peak = float(np.max(np.abs(arr))) if arr.size else 0.0
-        if peak > F16_MAX:
-            raise ConvertError(f"tensor {name!r} has values up to {peak:g}, beyond float16; "
-                               "use --dtype f32")
-        # Round to nearest even, like torch's Tensor.half().
-        return arr.astype("<f2")
-    return arr.astype("<f4")
-
-
-def format_model_json(model: "collections.OrderedDict[str, Any]") -> str:
-    """2-space indented JSON with one layer per line, so diffs stay readable."""
-    def dump(v: Any) -> str:
-        return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
-
-    lines = ["{"]
-    items = list(model.items())
-    for idx, (k, v) in enumerate(items):
-        comma = "," if idx < len(items) - 1 else ""
-        if k == "layers":
-            lines.append(f"  {dump(k)}: [")
-            for j, layer in enumerate(v):
-                lines.append(f"    {dump(layer)}" + ("," if j < len(v) - 1 else ""))
-            lines.append(f"  ]{comma}")
-        else:
-            lines.append(f"  {dump(k)}: {dump(v)}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def convert(inp: str, out_dir: str, arch: str | None = None, dtype: str = "f16",
             name: str | None = None, description: str | None = None,
@@ -556,6 +164,11 @@ def convert(inp: str, out_dir: str, arch: str | None = None, dtype: str = "f16",
     layers, output_shape, used = resolve_architecture(spec, state)
 
     tensors = {n: to_dtype(state[n], dtype, n) for n in used}
+    total = sum(t.nbytes for t in tensors.values())
+    if total > MAX_WEIGHTS_BYTES:
+        raise ConvertError(f"the weights take {total} bytes as {dtype}, more than "
+                           f"{MAX_WEIGHTS_BYTES}, webgan's limit" +
+                           (" (try --dtype f16)" if dtype == "f32" else ""))
     blob = safetensors_np.encode(tensors, {"format": "pt"})
 
     src_sha = sha256_file(inp)
@@ -581,6 +194,10 @@ def convert(inp: str, out_dir: str, arch: str | None = None, dtype: str = "f16",
         ("file", WEIGHTS_FILE), ("bytes", len(blob)),
         ("sha256", hashlib.sha256(blob).hexdigest()), ("dtype", dtype)])
     model["layers"] = layers
+    text = format_model_json(model)
+    if len(text.encode("utf-8")) > MAX_MANIFEST_BYTES:
+        raise ConvertError(f"model.json would be {len(text.encode('utf-8'))} bytes, more than "
+                           f"{MAX_MANIFEST_BYTES}, webgan's limit (shorten --description?)")
 
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, WEIGHTS_FILE), "wb") as fh:
@@ -594,8 +211,30 @@ def convert(inp: str, out_dir: str, arch: str | None = None, dtype: str = "f16",
     elif os.path.exists(names_path):
         os.remove(names_path)
     with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(format_model_json(model))
+        fh.write(text)
     return model
+
+
+def error_line(inp: str, e: BaseException) -> str:
+    """One line naming the input file and what is wrong with it. Errors the
+    converter does not foresee (a bug, or a corrupt file that trips a
+    library) are reported as such, with the exception's type; set
+    WEBGAN_TRACEBACK=1 for the traceback."""
+    if isinstance(e, (ConvertError, torch_checkpoint.CheckpointError, keras_import.KerasImportError)):
+        msg = str(e)
+    elif isinstance(e, MemoryError):
+        msg = "out of memory while reading it; the file is corrupt or too large"
+    elif isinstance(e, RecursionError):
+        msg = "it is nested too deeply to read"
+    elif isinstance(e, OSError) and e.strerror:
+        msg = f"{e.strerror}" + (f": {e.filename}" if e.filename else "")
+    else:
+        msg = (f"unexpected {type(e).__name__}: {e} (the file is corrupt, or this is a bug in "
+               "the converter: run with WEBGAN_TRACEBACK=1 and report it)")
+    msg = " ".join(msg.split())  # one line
+    if len(msg) > 1000:
+        msg = msg[:999] + "…"
+    return msg if inp in msg else f"{inp}: {msg}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -618,8 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model = convert(a.input, a.output, a.arch, a.dtype, a.name, a.description,
                         a.license, a.source, a.key)
-    except ConvertError as e:
-        print(f"convert.py: error: {e}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - every failure is reported the same way
+        if os.environ.get("WEBGAN_TRACEBACK"):
+            raise
+        print(f"convert.py: error: {error_line(a.input, e)}", file=sys.stderr)
         return 1
     w = model["weights"]
     print(f"wrote {a.output}: {len(model['layers'])} layers, output {model['output_shape']}, "

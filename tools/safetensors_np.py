@@ -43,6 +43,10 @@ class SafetensorsError(ValueError):
     pass
 
 
+# Largest header accepted by decode (the Rust loader's cap is of the same order).
+MAX_HEADER_BYTES = 100 << 20
+
+
 def _dtype_name(dtype: np.dtype) -> str:
     key = dtype.newbyteorder("<") if dtype.itemsize > 1 else dtype
     try:
@@ -86,24 +90,49 @@ def decode(blob: bytes) -> tuple["collections.OrderedDict[str, np.ndarray]", dic
     if len(blob) < 8:
         raise SafetensorsError("file shorter than the 8-byte header length")
     (n,) = struct.unpack("<Q", blob[:8])
+    if n > MAX_HEADER_BYTES:
+        raise SafetensorsError(f"header length {n} is more than {MAX_HEADER_BYTES}")
     if 8 + n > len(blob):
         raise SafetensorsError(f"header length {n} exceeds the file size {len(blob)}")
+
+    def no_duplicates(pairs):
+        out = collections.OrderedDict()
+        for k, v in pairs:
+            if k in out:
+                raise SafetensorsError(f"duplicate key {k[:80]!r} in the header")
+            out[k] = v
+        return out
+
     try:
-        header = json.loads(blob[8:8 + n].decode("utf-8"),
-                            object_pairs_hook=collections.OrderedDict)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        header = json.loads(blob[8:8 + n].decode("utf-8"), object_pairs_hook=no_duplicates)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise SafetensorsError(f"bad header JSON: {e}") from e
+    if not isinstance(header, dict):
+        raise SafetensorsError("the header is not a JSON object")
     data = blob[8 + n:]
     metadata = header.pop("__metadata__", {}) or {}
     spans = []
     tensors: collections.OrderedDict[str, np.ndarray] = collections.OrderedDict()
+
+    def ints(v, what, name):
+        if not isinstance(v, list) or not all(type(x) is int and x >= 0 for x in v):
+            raise SafetensorsError(f"{name}: {what} must be a list of non-negative integers")
+        return v
+
     for name, info in header.items():
-        dt = DTYPES.get(info.get("dtype"))
+        if not isinstance(info, dict):
+            raise SafetensorsError(f"{name}: entry is not an object")
+        dt = DTYPES.get(info.get("dtype")) if isinstance(info.get("dtype"), str) else None
         if dt is None:
-            raise SafetensorsError(f"{name}: unsupported dtype {info.get('dtype')!r}")
-        shape = tuple(int(d) for d in info["shape"])
-        begin, end = (int(x) for x in info["data_offsets"])
-        count = int(np.prod(shape, dtype=np.int64))
+            raise SafetensorsError(f"{name}: unsupported dtype {str(info.get('dtype'))[:40]}")
+        shape = tuple(ints(info.get("shape"), "shape", name))
+        offsets = ints(info.get("data_offsets"), "data_offsets", name)
+        if len(offsets) != 2:
+            raise SafetensorsError(f"{name}: data_offsets must be [begin, end]")
+        begin, end = offsets
+        count = 1
+        for d in shape:  # Python ints: no overflow
+            count *= d
         if end - begin != count * dt.itemsize or begin < 0 or end > len(data):
             raise SafetensorsError(f"{name}: data_offsets {begin},{end} do not match shape {shape}")
         spans.append((begin, end, name))

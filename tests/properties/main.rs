@@ -10,6 +10,7 @@
 //! One test binary: the generators and edits (`generators`, `json`), the invariants every accepted
 //! input must keep (`invariants`), and one module of properties per input (`manifest`, `layers`,
 //! `safetensors`, `npy`).
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "../common/mod.rs"]
 mod common;
