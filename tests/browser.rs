@@ -8,7 +8,7 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use webgan::gpu::{Gpu, Plan};
-use webgan::web::Generator;
+use webgan::web::{Engine, Generator};
 use webgan::{Model, Tensor, cpu, image};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -163,5 +163,32 @@ fn hostile_sizes_fail_cleanly_in_32_bits() {
         let json = faces64_edited(edit);
         let e = Model::from_parts(&json, WEIGHTS).expect_err("a hostile manifest must not load").to_string();
         assert!(e.contains(want), "expected an error about {want}, got: {e}");
+    }
+}
+
+/// The engine behind the npm package, with no canvas: outputs match PyTorch on both backends,
+/// an output stays valid after later calls on the same plan (its images are read back before
+/// the plan runs again), and draws on an OffscreenCanvas.
+#[wasm_bindgen_test]
+async fn engine_outputs_stay_valid_and_draw_offscreen() {
+    let (_, z, want) = golden();
+    for backend in ["webgpu", "cpu"] {
+        let engine = Engine::create(MANIFEST.to_string(), WEIGHTS.to_vec(), backend.to_string())
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: the engine must start: {}", js_message(e)));
+        assert_eq!(engine.backend(), backend, "{}", engine.adapter());
+        let first = engine.generate(z.data.clone(), 4, None).await.unwrap_or_else(|e| panic!("{}", js_message(e)));
+        let other = Engine::latents(9.0, 4, 100).unwrap_or_else(|e| panic!("{}", js_message(e)));
+        let second = engine.generate(other, 4, None).await.unwrap_or_else(|e| panic!("{}", js_message(e)));
+        let floats = first.floats().await.unwrap_or_else(|e| panic!("{}", js_message(e)));
+        assert_close(&format!("Engine ({backend}), first of two calls"), &Tensor::new(&want.shape, floats).unwrap(), &want, ATOL);
+        let later = second.floats().await.unwrap_or_else(|e| panic!("{}", js_message(e)));
+        assert!(later != first.floats().await.unwrap_or_default(), "{backend}: the second call's images differ");
+        assert_eq!((first.count(), first.width(), first.grid_width(2), first.grid_height(2)), (4, 64, 130, 130));
+        let offscreen = web_sys::OffscreenCanvas::new(1, 1).expect("an OffscreenCanvas");
+        first.draw(offscreen.clone().into(), 2, 2).await.unwrap_or_else(|e| panic!("{backend}: draw: {}", js_message(e)));
+        assert_eq!((offscreen.width(), offscreen.height()), (260, 260), "{backend}: sized to the grid × 2");
+        let tile = first.rgba(3).await.unwrap_or_else(|e| panic!("{}", js_message(e))).0;
+        assert_eq!(tile.len(), 64 * 64 * 4);
     }
 }

@@ -3,8 +3,6 @@
 //! render shader, not one of the compute kernels), which maps each canvas pixel to
 //! (image, y, x) with nearest scaling and the grid gap.
 
-use web_sys::HtmlCanvasElement;
-
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::gpu::layout::{chw, pad4};
@@ -27,10 +25,11 @@ struct GridUniform {
     canvas: [u32; 2],
 }
 
-/// Pixel size of the grid of `count` images of `shape` (the layout of [`crate::image::grid`]).
-pub fn grid_size(shape: Shape, count: usize) -> (u32, u32) {
+/// Pixel size of the grid of `count` images of `shape` in `columns` (the layout of
+/// [`crate::image::grid`]).
+pub fn grid_size(shape: Shape, count: usize, columns: usize) -> (u32, u32) {
     let (_, h, w) = chw(shape);
-    let layout = GridLayout::square(count, w, h);
+    let layout = GridLayout::new(count, columns, w, h);
     (layout.width as u32, layout.height as u32)
 }
 
@@ -45,11 +44,12 @@ pub struct CanvasRenderer {
 }
 
 impl CanvasRenderer {
-    /// Takes the canvas's `webgpu` context. The canvas must not have another context already.
-    pub fn new(gpu: &Gpu, canvas: HtmlCanvasElement) -> Result<Self> {
+    /// Takes the `webgpu` context of `canvas` (an `HTMLCanvasElement` or, in a worker too, an
+    /// `OffscreenCanvas`). The canvas must not have another context already.
+    pub fn new(gpu: &Gpu, canvas: wgpu::SurfaceTarget<'static>) -> Result<Self> {
         let surface = gpu
             .instance
-            .create_surface(wgpu::SurfaceTarget::Canvas(canvas))
+            .create_surface(canvas)
             .map_err(|e| Error::Gpu(format!("the canvas has no WebGPU context ({e}); use a fresh <canvas>")))?;
         // The first format is the browser's preferred one: rgba8unorm or bgra8unorm. Not an sRGB
         // format, so the shader's (v + 1) / 2 is stored as is, the byte image::to_byte gives.
@@ -141,14 +141,23 @@ impl CanvasRenderer {
         })
     }
 
-    /// Sizes the canvas to the grid × `scale`, and draws `count` images of `shape` from the
-    /// buffer behind `bind_group`. Call after the plan's run was submitted.
-    pub fn draw(&self, gpu: &Gpu, bind_group: &wgpu::BindGroup, shape: Shape, count: usize, scale: u32) -> Result<()> {
+    /// Sizes the canvas to the grid (`columns` wide) × `scale`, and draws `count` images of
+    /// `shape` from the buffer behind `bind_group`. Call after the plan's run was submitted.
+    pub fn draw(
+        &self,
+        gpu: &Gpu,
+        bind_group: &wgpu::BindGroup,
+        shape: Shape,
+        count: usize,
+        columns: usize,
+        scale: u32,
+    ) -> Result<()> {
         let (c, h, w) = chw(shape);
         if !(c == 1 || c == 3) {
             return Err(Error::Input(format!("only 1- or 3-channel images can be drawn, not {c} channels")));
         }
-        let (gw, gh) = grid_size(shape, count);
+        let layout = GridLayout::new(count, columns, w, h);
+        let (gw, gh) = (layout.width as u32, layout.height as u32);
         let size = (gw * scale, gh * scale);
         let max = gpu.limits.max_texture_dimension_2d;
         if size.0 > max || size.1 > max {
@@ -175,7 +184,7 @@ impl CanvasRenderer {
         }
         let uniform = GridUniform {
             count: count as u32,
-            columns: GridLayout::square(count, w, h).columns as u32,
+            columns: layout.columns as u32,
             width: w as u32,
             height: h as u32,
             channels: c as u32,

@@ -6,9 +6,9 @@ use wasm_bindgen::prelude::*;
 
 use super::{Generator, Surface, adapter, grid_size};
 use crate::gpu::layout::chw;
-use crate::image::GridLayout;
+use crate::image::{GridLayout, grid_columns};
 use crate::latent;
-use crate::limits::{GPU_CHUNK, MAX_COUNT, MAX_LATENT_DIM};
+use crate::limits::{GPU_CHUNK, MAX_LATENT_DIM};
 use crate::session::Backend;
 
 #[wasm_bindgen]
@@ -104,13 +104,13 @@ impl Generator {
     /// Grid width in image pixels for `count` images (canvas width = this × scale).
     #[wasm_bindgen(js_name = gridWidth)]
     pub fn grid_width(&self, count: usize) -> u32 {
-        grid_size(self.output_shape(), count).0
+        grid_size(self.output_shape(), count, grid_columns(count)).0
     }
 
     /// Grid height in image pixels for `count` images.
     #[wasm_bindgen(js_name = gridHeight)]
     pub fn grid_height(&self, count: usize) -> u32 {
-        grid_size(self.output_shape(), count).1
+        grid_size(self.output_shape(), count, grid_columns(count)).1
     }
 
     /// Images in the grid now on the canvas (0 before the first draw).
@@ -135,27 +135,35 @@ impl Generator {
     /// `[count, dim]` standard-normal latents of `seed` (an integer 0 … 2^53), row after row:
     /// the same numbers as `webgan generate --seed`.
     pub fn latents(seed: f64, count: usize, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
-        if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0 && seed <= 9_007_199_254_740_992.0) {
-            return Err(JsError::new(&format!("seed {seed} must be a whole number from 0 to 2^53")));
-        }
-        if count == 0 || count > MAX_COUNT || dim == 0 || dim > MAX_LATENT_DIM {
-            return Err(JsError::new(&format!(
-                "{count} latents of size {dim} asked for; give 1 to {MAX_COUNT} of size 1 to {MAX_LATENT_DIM}"
-            )));
-        }
-        Ok(latent::normal_latents(seed as u64, count, dim).data)
+        seeded_latents(seed, count, dim)
     }
 
     /// Row-wise spherical interpolation of two `[N, dim]` latent batches at `t` in [0, 1].
     pub fn slerp(a: &[f32], b: &[f32], t: f32, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
-        if dim == 0 || a.len() != b.len() || a.len() % dim != 0 {
-            return Err(JsError::new(&format!(
-                "slerp needs two batches of equal length, a multiple of {dim}; got {} and {}",
-                a.len(),
-                b.len()
-            )));
-        }
-        Ok(a.chunks(dim).zip(b.chunks(dim)).flat_map(|(x, y)| latent::slerp(x, y, t)).collect())
+        slerp_rows(a, b, t, dim)
     }
+}
 
+/// `[count, dim]` latents of `seed` for JavaScript, whose numbers are f64: the seed must be a
+/// whole number 0 … 2^53.
+pub(super) fn seeded_latents(seed: f64, count: usize, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
+    if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0 && seed <= 9_007_199_254_740_992.0) {
+        return Err(JsError::new(&format!("seed {seed} must be a whole number from 0 to 2^53")));
+    }
+    if dim == 0 || dim > MAX_LATENT_DIM {
+        return Err(JsError::new(&format!("a latent size of {dim} is out of range 1 to {MAX_LATENT_DIM}")));
+    }
+    Ok(latent::seeded(seed as u64, count, dim).map_err(|e| JsError::new(&e.to_string()))?.data)
+}
+
+/// Row-wise [`latent::slerp`] of two `[N, dim]` batches.
+pub(super) fn slerp_rows(a: &[f32], b: &[f32], t: f32, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
+    if dim == 0 || a.len() != b.len() || a.len() % dim != 0 {
+        return Err(JsError::new(&format!(
+            "slerp needs two batches of equal length, a multiple of {dim}; got {} and {}",
+            a.len(),
+            b.len()
+        )));
+    }
+    Ok(a.chunks(dim).zip(b.chunks(dim)).flat_map(|(x, y)| latent::slerp(x, y, t)).collect())
 }

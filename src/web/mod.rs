@@ -6,8 +6,11 @@
 //! scale, and calls queued in order.
 
 mod adapter;
+mod canvas;
 mod draw;
+mod engine;
 mod info;
+mod output;
 mod queue;
 
 use std::cell::{Cell, RefCell};
@@ -21,11 +24,13 @@ use crate::error::{Error, Result};
 use crate::gpu::Plan;
 use crate::image::{grid, grid_columns, upscale};
 use crate::model::{Model, Shape};
-use crate::session::{Backend, BackendChoice, Critic, Session};
+use crate::session::{self, Backend, BackendChoice, Session};
 use crate::tensor::Tensor;
 use queue::Queue;
 
 pub use draw::grid_size;
+pub use engine::{Critic, Engine};
+pub use output::Output;
 
 fn js_error(e: Error) -> JsError {
     JsError::new(&e.to_string())
@@ -48,7 +53,7 @@ pub struct Generator {
     /// What the canvas shows now.
     shown: RefCell<Option<Shown>>,
     /// The discriminator that scores the images on the canvas, once one is set.
-    critic: RefCell<Option<Rc<Critic>>>,
+    critic: RefCell<Option<Rc<session::Critic>>>,
     queue: Queue,
 }
 
@@ -111,7 +116,7 @@ impl Generator {
         };
         let surface = match session.backend() {
             Backend::Gpu { gpu, .. } => {
-                let renderer = draw::CanvasRenderer::new(gpu, canvas.clone()).map_err(js_error)?;
+                let renderer = draw::CanvasRenderer::new(gpu, wgpu::SurfaceTarget::Canvas(canvas.clone())).map_err(js_error)?;
                 gpu.check().map_err(js_error)?;
                 Surface::WebGpu { facts: adapter::facts().await, renderer, binds: RefCell::new(Vec::new()) }
             }
@@ -159,7 +164,7 @@ impl Generator {
             (Surface::WebGpu { renderer, binds, .. }, Some(gpu)) => {
                 let plan = self.session.run_on_gpu(&z, classes.as_deref()).await.map_err(js_error)?;
                 let bind = bind_group(renderer, binds, gpu, &plan);
-                renderer.draw(gpu, &bind, plan.output_shape(), count, scale).map_err(js_error)?;
+                renderer.draw(gpu, &bind, plan.output_shape(), count, grid_columns(count), scale).map_err(js_error)?;
                 draw::work_done(gpu).await;
                 gpu.check().map_err(js_error)?;
                 Shown::Gpu { plan, count }
