@@ -14,7 +14,8 @@ done
 
 rm -rf "$out"
 mkdir -p "$out/pkg" "$out/models"
-cp www/index.html www/bench.html www/main.js www/bench.js www/load.js www/style.css "$out/"
+# Every page, module and style sheet of the site (the page's modules import one another).
+cp www/*.html www/*.js www/*.css "$out/"
 cp www/pkg/webgan.js www/pkg/webgan_bg.wasm "$out/pkg/"
 
 # The models index.json lists, each folder's model.json and the weights file it names.

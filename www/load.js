@@ -135,14 +135,8 @@ export async function fetchGallery(base = 'models/') {
 export async function fetchManifest(modelUrl, listed = undefined) {
   const response = await get(new URL('model.json', modelUrl), 'the model description (model.json)');
   const text = await readJsonText(response, 'the model description (model.json)', 'Choose another model; this one is not a webgan model.');
-  let manifest;
-  try {
-    manifest = JSON.parse(text);
-  } catch (e) {
-    throw new LoadError(`model.json is not valid JSON (${e.message})`, 'Choose another model; this one is broken.');
-  }
-  const w = manifest?.weights;
-  checkWeightsSpec(w);
+  const manifest = parseManifest(text);
+  const w = manifest.weights;
   if (listed?.sha256 !== undefined && listed.sha256 !== w.sha256) {
     throw new LoadError(`the model list (models/index.json) gives this model's weights the SHA-256 ${/^[0-9a-f]{64}$/.test(listed.sha256) ? listed.sha256 : quote(listed.sha256)} but its model.json says ${w.sha256}`,
       'Choose another model; the site must update its model list or this model\'s folder.');
@@ -152,6 +146,18 @@ export async function fetchManifest(modelUrl, listed = undefined) {
       'Choose another model; the site must update its model list or this model\'s folder.');
   }
   return { text, manifest };
+}
+
+/** model.json's text parsed, with the checks of its `weights` entry (before any weights are read). */
+export function parseManifest(text) {
+  let manifest;
+  try {
+    manifest = JSON.parse(text);
+  } catch (e) {
+    throw new LoadError(`model.json is not valid JSON (${e.message})`, 'Choose another model; this one is broken.');
+  }
+  checkWeightsSpec(manifest?.weights);
+  return manifest;
 }
 
 /** The checks native code makes on `weights` before reading a byte, and the page's size cap. */
@@ -186,7 +192,8 @@ export async function sha256(bytes) {
   return hex(await crypto.subtle.digest('SHA-256', bytes));
 }
 
-async function verify(bytes, spec) {
+/** Why `bytes` are not the weights `spec` (model.json's `weights`) describes, or null when they are. */
+export async function verify(bytes, spec) {
   if (bytes.byteLength !== spec.bytes) {
     return `it has ${bytes.byteLength} bytes but model.json says ${spec.bytes}`;
   }

@@ -1,7 +1,11 @@
 // The demo page: load a model, draw a seeded grid, walk the latent space, download PNGs.
 // Everything numeric (latents, slerp, inference, drawing) happens in the wasm engine; this file
-// only wires controls, the URL and the loading UI to it.
+// only wires controls, the URL and the loading UI to it; ownmodel.js opens a model of the
+// visitor's (?src=, drag and drop), keyboard.js selects tiles from the keyboard.
 import { Generator, LoadError, createGenerator, fetchGallery, fetchManifest, fetchWeights, initWasm } from './load.js';
+import { OWN, fetchOwnModel, installDropZone, offerInPicker, readDroppedModel, sourceUrl } from './ownmodel.js';
+import { installKeyboard } from './keyboard.js';
+import { downloadGrid as saveGrid, downloadOne as saveOne } from './download.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_BATCH = 64;
@@ -10,7 +14,8 @@ const params = new URLSearchParams(location.search);
 
 const app = {
   gallery: null,
-  entry: null, // the gallery entry of the model in use
+  entry: null, // the gallery entry of the model in use (an entry made from model.json for OWN)
+  own: null, // { entry, text, manifest, bytes } of the visitor's model (?src= or dropped)
   text: null, // model.json text
   manifest: null,
   weights: null, // Uint8Array, kept to recreate the generator after a device loss
@@ -24,6 +29,7 @@ const app = {
   latents: null, // Float32Array [batch, latentDim] on the canvas now
   realness: null, // discriminator logits of the canvas images after "Sort by realness"
   selected: 0,
+  updateTiles: () => {}, // the canvas's selection mark and aria-label (keyboard.js)
   // frames, startedAt, framesAtStart and lastFrameAt give the walk's frame rate.
   walk: { running: false, from: null, to: null, t: 0, leg: 0, speed: 0.25, last: 0, frames: 0, startedAt: 0, framesAtStart: 0, lastFrameAt: 0 },
   timings: { firstImageMs: null, weightsMs: null, weightsFromCache: null, lastFrameMs: null },
@@ -67,6 +73,13 @@ function showProgress(loaded, total, fromCache) {
     : `downloading weights: ${mb(loaded)} / ${mb(total)} MB (${pct}%)`;
 }
 
+/** A step without a byte count (the bar turns indeterminate). */
+function showPhase(text) {
+  $('progress').hidden = false;
+  $('progress-bar').removeAttribute('value');
+  $('progress-text').textContent = text;
+}
+
 // ---- serialised engine calls ----
 
 let queue = Promise.resolve();
@@ -81,6 +94,7 @@ function exclusive(fn) {
 
 async function loadModel(id) {
   stopWalk();
+  if (id === OWN && app.own) return useModel(app.own);
   const entry = app.gallery.models.find((m) => m.id === id);
   if (!entry) {
     throw new LoadError(`there is no model "${id}" on this site`, `Choose one of: ${app.gallery.models.map((m) => m.id).join(', ')}.`);
@@ -94,15 +108,45 @@ async function loadModel(id) {
   const { bytes, fromCache } = await fetchWeights(modelUrl, manifest, showProgress);
   app.timings.weightsMs = performance.now() - t0;
   app.timings.weightsFromCache = fromCache;
-  Object.assign(app, { text, manifest, weights: bytes, discriminator: null });
+  let discriminator = null;
   if (entry.discriminator) {
     const url = new URL(entry.discriminator.path, new URL('models/', location.href));
     const d = await fetchManifest(url, entry.discriminator);
-    app.discriminator = { text: d.text, bytes: (await fetchWeights(url, d.manifest)).bytes };
+    discriminator = { text: d.text, bytes: (await fetchWeights(url, d.manifest)).bytes };
   }
+  await useModel({ entry, text, manifest, bytes, discriminator });
+}
+
+/** Makes checked `model` ({ entry, text, manifest, bytes, discriminator? }) the page's model. */
+async function useModel(model) {
+  app.entry = model.entry;
+  $('model').value = model.entry.id;
+  Object.assign(app, { text: model.text, manifest: model.manifest, weights: model.bytes, discriminator: model.discriminator ?? null });
+  showPhase('weights checked; starting the engine…');
   await exclusive(makeGenerator);
-  $('progress').hidden = true;
+  // The first generate builds the plan: pipelines, i.e. compiling every WGSL kernel (seconds on
+  // a software GPU). draw() hides the progress when that first image is on the canvas.
+  showPhase(app.generator.backend === 'webgpu'
+    ? 'compiling the GPU kernels (WGSL shaders) for this model…'
+    : 'preparing the model on the CPU (WebAssembly)…');
   describeModel();
+}
+
+/** Keeps the visitor's model (to switch back to) and lists it first in the picker. */
+function offerOwn(own) {
+  app.own = own;
+  offerInPicker($('model'), own.entry);
+}
+
+/** Opens model.json and its weights dropped onto the page (`files`: a promise of File[]). */
+async function openDropped(files) {
+  stopWalk();
+  setState('loading');
+  clearError();
+  showPhase('reading the dropped files…');
+  offerOwn(await readDroppedModel(await files));
+  await loadModel(OWN);
+  await regenerate();
 }
 
 /** A new generator on a new canvas (also the recovery after a lost GPU device). */
@@ -115,6 +159,7 @@ async function makeGenerator(cpuReason = undefined) {
   canvas.addEventListener('click', onCanvasClick);
   $('canvas-slot').replaceChildren(canvas);
   app.canvas = canvas;
+  app.updateTiles = installKeyboard(canvas, app, selectImage, () => (app.walk.running ? stopWalk() : startWalk()));
   app.generator = await createGenerator(app.text, app.weights, canvas, cpuReason ? 'cpu' : app.backend, cpuReason);
   const g = app.generator;
   if (app.discriminator) g.setDiscriminator(app.discriminator.text, app.discriminator.bytes);
@@ -131,8 +176,9 @@ async function makeGenerator(cpuReason = undefined) {
 function describeModel() {
   const e = app.entry;
   const g = app.generator;
+  const from = e.origin ? ` (${e.origin === 'dropped' ? 'dropped files' : e.origin})` : '';
   $('model-info').textContent =
-    `${e.name}: ${g.width}×${g.height}, latent ${g.latentDim}, ${(g.flopsPerImage / 1e9).toFixed(2)} GFLOP per image, ` +
+    `${e.name}${from}: ${g.width}×${g.height}, latent ${g.latentDim}, ${(g.flopsPerImage / 1e9).toFixed(2)} GFLOP per image, ` +
     `${(e.size / 1e6).toFixed(1)} MB ${e.dtype ?? ''} weights. ${e.description}`;
   $('license').textContent = `Model license: ${e.license} Source: ${e.source}`;
   $('realness-controls').hidden = !g.hasDiscriminator;
@@ -188,8 +234,10 @@ function draw(z) {
     app.timings.lastFrameMs = performance.now() - t0;
     app.timings.firstImageMs ??= performance.now();
     $('timing').textContent = `${app.batch} image${app.batch > 1 ? 's' : ''} in ${app.timings.lastFrameMs.toFixed(0)} ms`;
+    app.updateTiles();
     if (document.body.dataset.state !== 'ready') {
       clearError();
+      $('progress').hidden = true;
       setState('ready');
     }
   });
@@ -207,7 +255,12 @@ async function regenerate() {
 }
 
 function updateUrl() {
-  const q = new URLSearchParams({ model: app.entry.id, seed: app.seed, batch: app.batch });
+  // A dropped model has no address to put in the URL; one from ?src= keeps it.
+  const own = app.entry.id === OWN;
+  const q = new URLSearchParams(own ? {} : { model: app.entry.id });
+  if (own && app.entry.origin !== 'dropped') q.set('src', app.entry.origin);
+  q.set('seed', app.seed);
+  q.set('batch', app.batch);
   if (app.generator?.numClasses > 0) q.set('class', app.cls);
   if (app.backend !== 'auto') q.set('backend', app.backend);
   history.replaceState(null, '', `${location.pathname}?${q}`);
@@ -315,43 +368,18 @@ function selectImage(index) {
   const from = new Float32Array(app.batch * dim);
   for (let i = 0; i < app.batch; i++) from.set(one, i * dim);
   Object.assign(app.walk, { from, to: nextTarget(), t: 0 });
+  app.updateTiles();
 }
 
 // ---- downloads ----
 
-async function savePng(rgba, width, height, name) {
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
-  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-}
-
 function fileStem() {
   const walk = app.walk.from ? '-walk' : '';
-  return `webgan-${app.entry.id}-seed${app.seed}${walk}`;
+  const id = app.entry.id === OWN ? app.entry.name.replace(/[^A-Za-z0-9_.-]/g, '_') : app.entry.id;
+  return `webgan-${id}-seed${app.seed}${walk}`;
 }
-
-async function downloadGrid() {
-  const g = app.generator;
-  const n = g.drawnCount;
-  const rgba = await exclusive(() => g.gridPixels());
-  await savePng(rgba, g.gridWidth(n), g.gridHeight(n), `${fileStem()}-grid${n}.png`);
-}
-
-async function downloadOne() {
-  const g = app.generator;
-  const index = Math.min(app.selected, g.drawnCount - 1);
-  const rgba = await exclusive(() => g.imagePixels(index));
-  await savePng(rgba, g.width, g.height, `${fileStem()}-image${index + 1}.png`);
-}
+const downloadGrid = () => saveGrid(app.generator, exclusive, fileStem());
+const downloadOne = () => saveOne(app.generator, exclusive, fileStem(), app.selected);
 
 // ---- wiring ----
 
@@ -390,6 +418,8 @@ function wire() {
   $('sort-realness').addEventListener('click', act(sortByRealness));
   $('download-grid').addEventListener('click', act(downloadGrid));
   $('download-one').addEventListener('click', act(downloadOne));
+  installDropZone(act(openDropped));
+  addEventListener('resize', () => app.updateTiles()); // the canvas may be shown smaller or larger
 }
 
 async function boot() {
@@ -397,10 +427,17 @@ async function boot() {
   wire();
   app.walk.speed = Number($('speed').value);
   try {
+    const src = sourceUrl(params.get('src'));
     await initWasm();
-    app.gallery = await fetchGallery();
+    // With ?src= the gallery is only the picker's other choices: the page works without it.
+    app.gallery = await (src ? fetchGallery().catch(() => ({ models: [] })) : fetchGallery());
     $('model').replaceChildren(...app.gallery.models.map((m) => new Option(`${m.name} (${m.resolution})`, m.id)));
-    await loadModel(params.get('model') ?? app.gallery.default ?? app.gallery.models[0].id);
+    if (src) {
+      offerOwn(await fetchOwnModel(src, showProgress));
+      await loadModel(OWN);
+    } else {
+      await loadModel(params.get('model') ?? app.gallery.default ?? app.gallery.models[0].id);
+    }
     await regenerate();
   } catch (e) {
     showError(e);

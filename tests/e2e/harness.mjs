@@ -86,3 +86,32 @@ export async function launch({ webgpu = true } = {}) {
   };
   return { context, close };
 }
+
+/**
+ * Runs one suite file on its own (started directly with node rather than from run.mjs): a
+ * browser, `suite({ test, context })` with the same ok/FAIL lines as run.mjs, a
+ * `NAME: N passed, N failed` line, and the exit status.
+ */
+export async function runAlone(name, suite, { webgpu }) {
+  const browser = await launch({ webgpu });
+  let failed = 0;
+  let passed = 0;
+  const test = async (title, fn) => {
+    const t0 = Date.now();
+    try {
+      await fn();
+      passed += 1;
+      console.log(`ok   ${title} (${((Date.now() - t0) / 1e3).toFixed(1)} s)`);
+    } catch (e) {
+      failed += 1;
+      console.log(`FAIL ${title}: ${e.stack ?? e}`);
+    }
+  };
+  try {
+    await suite({ test, context: browser.context });
+  } finally {
+    await browser.close();
+  }
+  console.log(`${name}: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}

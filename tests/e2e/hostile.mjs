@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, WWW, launch, serve } from './harness.mjs';
+import { ROOT, WWW, runAlone, serve } from './harness.mjs';
 
 const FACES = JSON.parse(readFileSync(join(WWW, 'models', 'faces64', 'model.json'), 'utf8'));
 const GALLERY = JSON.parse(readFileSync(join(WWW, 'models', 'index.json'), 'utf8'));
@@ -204,25 +204,5 @@ export async function hostileTests({ test, context, log = console.log, out = joi
 // Alone: a browser without WebGPU (every case fails before a generator exists; the control
 // draws on the CPU), and the same ok/FAIL lines as run.mjs.
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const browser = await launch({ webgpu: false });
-  let failed = 0;
-  let passed = 0;
-  const test = async (name, fn) => {
-    const t0 = Date.now();
-    try {
-      await fn();
-      passed += 1;
-      console.log(`ok   ${name} (${((Date.now() - t0) / 1e3).toFixed(1)} s)`);
-    } catch (e) {
-      failed += 1;
-      console.log(`FAIL ${name}: ${e.stack ?? e}`);
-    }
-  };
-  try {
-    await hostileTests({ test, context: browser.context });
-  } finally {
-    await browser.close();
-  }
-  console.log(`hostile: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  await runAlone('hostile', hostileTests, { webgpu: false });
 }

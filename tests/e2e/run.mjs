@@ -3,7 +3,8 @@
 // latent walk advances, PNG downloads hold the grid, a reload comes from the Cache API, errors
 // are shown, a lost device is recovered, and without WebGPU the CPU fallback draws the same
 // images, and the emoji56 discriminator sorts a batch as the CLI does; hostile model folders and
-// servers (hostile.mjs) end in clear errors. Screenshots go to build/e2e/. Run after `make build`: node tests/e2e/run.mjs
+// servers (hostile.mjs) end in clear errors; ?src=, drag and drop, keyboard selection and the light
+// theme (ownmodel.mjs) work. Screenshots go to build/e2e/. Run after `make build`: node tests/e2e/run.mjs
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { ROOT, WWW, launch, serve } from './harness.mjs';
 import { compareRgb, decodePng, downsample, readNpy } from './images.mjs';
 import { hostileTests } from './hostile.mjs';
+import { ownModelTests } from './ownmodel.mjs';
 
 const OUT = join(ROOT, 'build', 'e2e');
 const MODEL = join(WWW, 'models', 'faces64');
@@ -369,6 +371,7 @@ await test('tools/dist.sh makes a folder that works from a static host under a s
   }
 });
 await hostileTests({ test, context: browser.context, log, out: OUT });
+await ownModelTests({ test, context: browser.context, log, out: OUT });
 await browser.close();
 await server.close();
 
