@@ -5,7 +5,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 BUILD ?= build
 
-.PHONY: setup build serve dist test test-python test-native test-browser test-e2e fuzz bench bench-browser models convert clean
+.PHONY: setup build serve dist package test test-python test-native test-package test-browser test-e2e fuzz bench bench-browser models convert clean
 
 setup:
 	@bash tools/setup.sh
@@ -22,6 +22,10 @@ build: setup
 serve: build $(BUILD)/models/faces64-f32/model.json
 	@echo "webgan demo: http://$(HOST):$(PORT)/"
 	python3 -m http.server $(PORT) --bind $(HOST) --directory www
+
+# The npm package `webgan` (js/ + the wasm module) as dist/npm/webgan-<version>.tgz.
+package: setup
+	WASM_OPT="$(WASM_OPT)" bash tools/package.sh
 
 # A self-contained static folder (page, wasm, JS, models) for any static host.
 dist: build $(BUILD)/models/faces64-f32/model.json
@@ -41,7 +45,7 @@ convert:
 	python3 tools/convert.py "$(IN)" "$(OUT)" $(if $(ARCH),--arch "$(ARCH)") $(if $(DTYPE),--dtype "$(DTYPE)")
 
 test: setup $(BUILD)/models/faces64-f32/model.json
-	$(MAKE) test-python test-native test-browser test-e2e
+	$(MAKE) test-python test-native test-package test-browser test-e2e
 
 test-python:
 	python3 -m unittest discover -s tests/tools -t .
@@ -54,6 +58,12 @@ test-native:
 FUZZ_CASES ?= 20000
 fuzz:
 	WEBGAN_FUZZ_CASES=$(FUZZ_CASES) cargo test --test properties -- --nocapture
+
+# The packed tarball installed in a scratch folder and used from Node (against the CLI's
+# output) and from TypeScript (a strict check of a browser use against the shipped typings).
+test-package: package
+	cargo build --release --bin webgan
+	node --test tests/package/node.test.mjs tests/package/types.test.mjs
 
 test-browser:
 	wasm-pack test --release --headless --chrome --chromedriver /usr/bin/chromedriver

@@ -65,4 +65,9 @@ if [ -f www/package.json ] && { [ ! -d www/node_modules/playwright-core ] || [ !
     say "npm install (www/)"
     (cd www && npm install --no-audit --no-fund --loglevel=error)
 fi
+# npm: typescript for the package tests' strict check of the shipped typings (tests/package/).
+if [ -f tests/package/package.json ] && [ "$(tests/package/node_modules/.bin/tsc --version 2>/dev/null)" != "Version $(node -p 'require("./tests/package/package.json").devDependencies.typescript')" ]; then
+    say "npm install (tests/package/)"
+    (cd tests/package && npm install --no-audit --no-fund --loglevel=error)
+fi
 say "ready"
