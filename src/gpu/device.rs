@@ -117,10 +117,17 @@ impl Gpu {
 
     /// Why [`Gpu::available`] is false, for users.
     pub fn unavailable_reason() -> &'static str {
-        if cfg!(target_arch = "wasm32") {
-            "this browser has no WebGPU (navigator.gpu is missing)"
-        } else {
-            "no Vulkan adapter was found (install a Vulkan driver, e.g. mesa-vulkan-drivers)"
+        #[cfg(not(target_arch = "wasm32"))]
+        return "no Vulkan adapter was found (install a Vulkan driver, e.g. mesa-vulkan-drivers)";
+        #[cfg(target_arch = "wasm32")]
+        {
+            let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
+            // Node 20 has no navigator at all; a browser without WebGPU has one without `gpu`.
+            if navigator.is_undefined() {
+                "this JavaScript runtime has no WebGPU (no navigator.gpu, as in Node)"
+            } else {
+                "this browser has no WebGPU (navigator.gpu is missing)"
+            }
         }
     }
 
