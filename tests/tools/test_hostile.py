@@ -80,23 +80,18 @@ def patch_sizes(data: bytes, member: str, file_size: int, compress_size: int | N
     """Make the local and central headers of ``member`` claim other sizes."""
     out = bytearray(data)
     name = member.encode()
-    # Central directory entry: signature PK\1\2, sizes at +20 (compressed) and +24.
-    pos = out.find(b"PK\x01\x02")
-    while pos >= 0:
-        n = struct.unpack_from("<H", out, pos + 28)[0]
-        if out[pos + 46:pos + 46 + n] == name:
-            if compress_size is not None:
-                struct.pack_into("<I", out, pos + 20, compress_size)
-            struct.pack_into("<I", out, pos + 24, file_size)
-        pos = out.find(b"PK\x01\x02", pos + 4)
-    pos = out.find(b"PK\x03\x04")
-    while pos >= 0:
-        n = struct.unpack_from("<H", out, pos + 26)[0]
-        if out[pos + 30:pos + 30 + n] == name:
-            if compress_size is not None:
-                struct.pack_into("<I", out, pos + 18, compress_size)
-            struct.pack_into("<I", out, pos + 22, file_size)
-        pos = out.find(b"PK\x03\x04", pos + 4)
+    # (signature, offset of the name length, of the name, of the compressed size, of the size):
+    # central directory entries, then local headers.
+    for sig, len_at, name_at, csize_at, size_at in ((b"PK\x01\x02", 28, 46, 20, 24),
+                                                    (b"PK\x03\x04", 26, 30, 18, 22)):
+        pos = out.find(sig)
+        while pos >= 0:
+            n = struct.unpack_from("<H", out, pos + len_at)[0]
+            if out[pos + name_at:pos + name_at + n] == name:
+                if compress_size is not None:
+                    struct.pack_into("<I", out, pos + csize_at, compress_size)
+                struct.pack_into("<I", out, pos + size_at, file_size)
+            pos = out.find(sig, pos + 4)
     return bytes(out)
 
 
