@@ -70,4 +70,18 @@ if [ -f tests/package/package.json ] && [ "$(tests/package/node_modules/.bin/tsc
     say "npm install (tests/package/)"
     (cd tests/package && npm install --no-audit --no-fund --loglevel=error)
 fi
+# npm: the bundler example's esbuild (with its platform binary) and typescript, pinned in
+# examples/bundler/package.json, in npm's cache: tests/e2e/examples.mjs installs the example from
+# its package-lock.json with `npm ci --offline`, as a user's CI would.
+if [ -f examples/bundler/package.json ]; then
+    esbuild_version=$(node -p 'require("./examples/bundler/package.json").devDependencies.esbuild')
+    typescript_version=$(node -p 'require("./examples/bundler/package.json").devDependencies.typescript')
+    platform=$(node -p 'process.platform + "-" + process.arch')
+    for spec in "esbuild@$esbuild_version" "@esbuild/$platform@$esbuild_version" "typescript@$typescript_version"; do
+        if ! npm cache ls "$spec" 2>/dev/null | grep -q '\.tgz$'; then
+            say "npm cache add $spec (examples/bundler)"
+            npm cache add "$spec" --loglevel=error
+        fi
+    done
+fi
 say "ready"
