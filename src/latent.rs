@@ -12,13 +12,17 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use crate::error::{Error, Result};
-use crate::limits::MAX_COUNT;
+use crate::limits::{MAX_COUNT, MAX_LATENT_DIM};
 use crate::tensor::Tensor;
 
-/// `[count, dim]` latents for `seed` as a request: `count` must be 1 to [`MAX_COUNT`].
+/// `[count, dim]` latents for `seed` as a request: `count` must be 1 to [`MAX_COUNT`] and `dim`
+/// 1 to [`MAX_LATENT_DIM`].
 pub fn seeded(seed: u64, count: usize, dim: usize) -> Result<Tensor> {
     if count == 0 || count > MAX_COUNT {
         return Err(Error::Input(format!("count is {count}; give 1 to {MAX_COUNT}")));
+    }
+    if dim == 0 || dim > MAX_LATENT_DIM {
+        return Err(Error::Input(format!("a latent size of {dim} is out of range 1 to {MAX_LATENT_DIM}")));
     }
     Ok(normal_latents(seed, count, dim))
 }

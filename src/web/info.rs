@@ -8,7 +8,7 @@ use super::{Generator, Surface, adapter, grid_size};
 use crate::gpu::layout::chw;
 use crate::image::{GridLayout, grid_columns};
 use crate::latent;
-use crate::limits::{GPU_CHUNK, MAX_LATENT_DIM};
+use crate::limits::GPU_CHUNK;
 use crate::session::Backend;
 
 #[wasm_bindgen]
@@ -149,9 +149,6 @@ impl Generator {
 pub(super) fn seeded_latents(seed: f64, count: usize, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
     if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0 && seed <= 9_007_199_254_740_992.0) {
         return Err(JsError::new(&format!("seed {seed} must be a whole number from 0 to 2^53")));
-    }
-    if dim == 0 || dim > MAX_LATENT_DIM {
-        return Err(JsError::new(&format!("a latent size of {dim} is out of range 1 to {MAX_LATENT_DIM}")));
     }
     Ok(latent::seeded(seed as u64, count, dim).map_err(|e| JsError::new(&e.to_string()))?.data)
 }
