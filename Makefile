@@ -10,14 +10,18 @@ BUILD ?= build
 setup:
 	@bash tools/setup.sh
 
-# wasm-pack output (ES module + wasm) into www/pkg, used by the page and the npm package, then
+# wasm-pack output (ES module + wasm) into www/pkg/wasm, used by the page and the npm package, then
 # wasm-opt from npm's binaryen 132 (wasm-pack's own would be downloaded from GitHub, and
 # Debian's binaryen 108 produces modules Chromium rejects): 835 KB → 577 KB.
 WASM_OPT := www/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
 	--enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types
+# The page uses the npm package's browser entry: js/*.js staged in www/pkg beside the glue in
+# www/pkg/wasm/, the layout of tools/package.sh.
 build: setup
-	wasm-pack build --release --target web --out-dir www/pkg --out-name webgan
-	$(WASM_OPT) www/pkg/webgan_bg.wasm -o www/pkg/webgan_bg.wasm
+	wasm-pack build --release --target web --out-dir www/pkg/wasm --out-name webgan
+	$(WASM_OPT) www/pkg/wasm/webgan_bg.wasm -o www/pkg/wasm/webgan_bg.wasm
+	rm -f www/pkg/webgan.js www/pkg/webgan_bg.wasm www/pkg/webgan_bg.wasm.d.ts www/pkg/webgan.d.ts www/pkg/package.json www/pkg/README.md
+	cp js/*.js js/index.d.ts www/pkg/
 
 serve: build $(BUILD)/models/faces64-f32/model.json
 	@echo "webgan demo: http://$(HOST):$(PORT)/"
@@ -68,7 +72,7 @@ test-package: package
 test-browser:
 	wasm-pack test --release --headless --chrome --chromedriver /usr/bin/chromedriver
 
-test-e2e: build
+test-e2e: build package
 	node tests/e2e/run.mjs
 
 bench: setup

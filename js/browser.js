@@ -3,6 +3,7 @@
 // an OffscreenCanvas or a canvas element.
 import init, { Engine } from './wasm/webgan.js';
 import { makeLoadGenerator, once } from './load.js';
+import { loadRemote } from './remote.js';
 
 export { Generator } from './generator.js';
 export { Images } from './images.js';
@@ -25,5 +26,12 @@ async function encodePng(rgba, width, height) {
   return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the canvas could not encode a PNG'))), 'image/png'));
 }
 
-/** Loads a model (see index.d.ts). */
-export const loadGenerator = makeLoadGenerator({ Engine, init: once(() => init()), encodePng });
+const platform = { Engine, init: once(() => init()), encodePng };
+const loadHere = makeLoadGenerator(platform);
+const statics = () => platform.init().then(() => Engine);
+
+/** Loads a model (see index.d.ts); `worker: true` runs its engine in a module Worker. */
+export function loadGenerator(source, options = {}) {
+  if (options?.worker) return loadRemote(source, options, { statics });
+  return loadHere(source, options);
+}

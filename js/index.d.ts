@@ -55,6 +55,24 @@ export interface LoadOptions {
   cache?: boolean;
   /** Aborts the load (downloads and file reads stop); the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Browsers: run the engine in a dedicated module Worker (one for all generators loaded so),
+   * so a long generate call (the CPU backend) never blocks the page's thread. The Generator and
+   * Images keep this API; their calls go to the worker by postMessage. `onProgress` and
+   * `signal` work as without it. {@link Images.draw} hands a canvas to the worker once
+   * (`transferControlToOffscreen()`): the page can no longer draw on it or get its context
+   * itself, and it must not be drawn by a generator loaded without `worker`. A model in
+   * memory is copied to the worker. Its objects are not `instanceof` the {@link Generator}
+   * and {@link Images} classes exported here. Ignored in Node. Default false.
+   */
+  worker?: boolean;
+  /**
+   * The weights the caller expects (e.g. from its own list of models): model.json's
+   * `weights.bytes` and `weights.sha256` must equal them, checked before a byte of the weights
+   * is downloaded; a mismatch is a {@link LoadError}. `from` names the expectation's source in
+   * that message (default "the expected weights (options.expect)"). URL sources only.
+   */
+  expect?: { bytes?: number; sha256?: string; from?: string };
 }
 
 /**

@@ -5,6 +5,7 @@ import { LoadError, checkAborted, messageOf, quote } from './errors.js';
 import { cacheAvailable } from './cache.js';
 import { resolveSource } from './source.js';
 import { Generator } from './generator.js';
+import { checkExpect } from './manifest.js';
 
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 
@@ -36,7 +37,8 @@ export function makeLoadGenerator(platform) {
     checkAborted(signal);
     const wasm = platform.init();
     wasm.catch(() => {}); // awaited below; not unhandled while the download runs
-    const { text, weights } = await resolveSource(source, { cache, signal, report }, platform);
+    const expect = checkExpect(options?.expect);
+    const { text, weights } = await resolveSource(source, { cache, signal, report, expect }, platform);
     checkAborted(signal);
     report('compile', 0, 2);
     await wasm;

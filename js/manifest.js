@@ -63,3 +63,24 @@ export function manifestText(manifest) {
   }
   return text;
 }
+
+/** `options.expect` checked: undefined, or { bytes?, sha256?, from? }. */
+export function checkExpect(expect) {
+  if (expect === undefined || expect === null) return undefined;
+  if (typeof expect !== 'object') throw new TypeError(`expect must be { bytes, sha256 }, not ${quote(expect)}`);
+  return expect;
+}
+
+/** Throws unless `w` (model.json's checked `weights`) has the size and SHA-256 `expect` gives. */
+export function matchExpected(w, expect, what = 'model.json') {
+  if (!expect) return;
+  const from = typeof expect.from === 'string' ? expect.from : 'the expected weights (options.expect)';
+  const hint = `Choose another model; ${from} and this model's folder disagree (one of them must be updated).`;
+  if (expect.sha256 !== undefined && expect.sha256 !== w.sha256) {
+    const shown = /^[0-9a-f]{64}$/.test(expect.sha256) ? expect.sha256 : quote(expect.sha256);
+    throw new LoadError(`${from} gives this model's weights the SHA-256 ${shown} but its ${what} says ${w.sha256}`, hint);
+  }
+  if (expect.bytes !== undefined && expect.bytes !== w.bytes) {
+    throw new LoadError(`${from} gives this model's weights as ${quote(expect.bytes)} bytes but its ${what} says ${w.bytes}`, hint);
+  }
+}

@@ -2,7 +2,7 @@
 // by the entry's `platform.readFolder`) or { manifest, weights } in memory. Every path ends in
 // the two things the engine takes: model.json's text and the weights' bytes.
 import { LoadError, checkAborted, quote } from './errors.js';
-import { parseManifest, manifestText, MAX_WEIGHTS_BYTES } from './manifest.js';
+import { parseManifest, manifestText, matchExpected, MAX_WEIGHTS_BYTES } from './manifest.js';
 import { get, readJsonText, readWeights } from './download.js';
 import { cachedWeights, storeWeights } from './cache.js';
 import { verify } from './verify.js';
@@ -57,11 +57,12 @@ function folderUrl(source, what) {
 }
 
 /** model.json and the weights of the folder at `folder`, from the cache where it holds them. */
-async function fetchFolder(folder, { cache, signal, report }) {
+async function fetchFolder(folder, { cache, signal, report, expect }) {
   const response = await get(new URL('model.json', folder), `the model description (model.json) of ${folder.href}`, signal);
   const text = await readJsonText(response, 'model.json', signal);
   const manifest = parseManifest(text);
   const spec = manifest.weights;
+  matchExpected(spec, expect); // before a byte of the weights is fetched
   checkAborted(signal);
   if (cache) {
     const hit = await cachedWeights(manifest);

@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # tools/dist.sh DIR: a self-contained static folder for any static host (no server code, no
-# build step there): the page and the bench (HTML, JS, CSS), pkg/ (the wasm module and its JS
-# glue from `make build`), and models/ (index.json and every model it lists, with its
+# build step there): the page and the bench (HTML, JS, CSS), pkg/ (the npm package's browser
+# entry and its modules, with the wasm module and its JS glue in pkg/wasm/, staged by `make
+# build`), and models/ (index.json and every model it lists, with its
 # discriminator where it has one, the weights checked against their model.json). Called by
 # `make dist`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 out="${1:?usage: tools/dist.sh DIR}"
-for f in www/pkg/webgan.js www/pkg/webgan_bg.wasm; do
+for f in www/pkg/browser.js www/pkg/worker.js www/pkg/wasm/webgan.js www/pkg/wasm/webgan_bg.wasm; do
     [ -f "$f" ] || { echo "dist: $f is missing; run \`make build\` first" >&2; exit 1; }
 done
 
 rm -rf "$out"
-mkdir -p "$out/pkg" "$out/models"
+mkdir -p "$out/pkg/wasm" "$out/models"
 # Every page, module and style sheet of the site (the page's modules import one another).
 cp www/*.html www/*.js www/*.css "$out/"
-cp www/pkg/webgan.js www/pkg/webgan_bg.wasm "$out/pkg/"
+# The package's browser modules (node.js and files.js are Node's, never imported by a page).
+for f in www/pkg/*.js; do
+    case "$(basename "$f")" in node.js|files.js|png.js) ;; *) cp "$f" "$out/pkg/" ;; esac
+done
+cp www/pkg/wasm/webgan.js www/pkg/wasm/webgan_bg.wasm "$out/pkg/wasm/"
 
 # The models index.json lists, each folder's model.json and the weights file it names.
 python3 - "$out" <<'PY'

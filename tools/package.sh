@@ -22,7 +22,7 @@ $WASM_OPT "$stage/wasm-pack/webgan_bg.wasm" -o "$pkg/wasm/webgan_bg.wasm"
 # The glue's typings comment names a .d.ts the package does not ship (index.d.ts is the API).
 grep -v '^/\* @ts-self-types=' "$stage/wasm-pack/webgan.js" > "$pkg/wasm/webgan.js"
 
-sources=(browser.js node.js load.js generator.js images.js source.js download.js cache.js manifest.js verify.js files.js png.js errors.js)
+sources=(browser.js node.js worker.js remote.js load.js generator.js images.js source.js download.js cache.js manifest.js verify.js files.js png.js errors.js)
 for f in "${sources[@]}" index.d.ts README.md; do
     cp "js/$f" "$pkg/$f"
 done

@@ -1,7 +1,9 @@
 // The browser benchmark: the same measurement as `webgan bench` (first run with plan compile,
 // median of ≥ 10 warm runs including readback, images/s, GFLOP/s), on WebGPU and on the
 // WebAssembly CPU fallback. Query: ?model=faces64&batch=1,8,64&cpu=1,8&runs=10
-import { Generator, createGenerator, fetchGallery, fetchManifest, fetchWeights, initWasm } from './load.js';
+// The npm package's API on this thread (no Worker: the timings are the engine's alone).
+import { loadGenerator } from './pkg/browser.js';
+import { fetchGallery, fetchManifest } from './load.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -14,15 +16,23 @@ const RUNS = Math.max(10, Number(params.get('runs')) || 10);
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 async function measure(generator, batch) {
-  const z = Generator.latents(1, batch, generator.latentDim);
+  const z = generator.latents(1, batch);
   const classes = generator.numClasses > 0 ? new Uint32Array(batch) : undefined;
+  const generateFloats = async () => {
+    const images = await generator.generate({ latents: z, count: batch }, { classes });
+    try {
+      return await images.floats();
+    } finally {
+      images.dispose();
+    }
+  };
   let t = performance.now();
-  await generator.generateFloats(z, batch, classes);
+  await generateFloats();
   const first = performance.now() - t;
   const warm = [];
   for (let i = 0; i < RUNS; i++) {
     t = performance.now();
-    await generator.generateFloats(z, batch, classes);
+    await generateFloats();
     warm.push(performance.now() - t);
   }
   const warmMs = median(warm);
@@ -46,16 +56,15 @@ function addRow(r) {
 }
 
 async function main() {
-  await initWasm();
   const gallery = await fetchGallery();
   const entry = gallery.models.find((m) => m.id === (params.get('model') ?? gallery.default)) ?? gallery.models[0];
   const modelUrl = new URL(entry.path, new URL('models/', location.href));
   $('status').textContent = `Loading ${entry.name}…`;
-  const { text, manifest } = await fetchManifest(modelUrl, entry);
-  const { bytes } = await fetchWeights(modelUrl, manifest);
+  await fetchManifest(modelUrl, entry); // the gallery's size and SHA-256 against model.json
+  const expect = { bytes: entry.size, sha256: entry.sha256, from: 'the model list (models/index.json)' };
   const result = { model: entry.id, userAgent: navigator.userAgent, rows: [], webgpu: null, cpu: null };
 
-  const gpu = await createGenerator(text, bytes, document.createElement('canvas'), 'auto');
+  const gpu = await loadGenerator(modelUrl, { backend: 'auto', expect });
   result.flopsPerImage = gpu.flopsPerImage;
   $('model-info').textContent = `${entry.name}: ${(gpu.flopsPerImage / 1e9).toFixed(3)} GFLOP per image`;
   $('adapter').textContent = gpu.adapter;
@@ -70,9 +79,9 @@ async function main() {
   } else {
     result.webgpu = `unavailable: ${gpu.fallbackReason}`;
   }
-  gpu.free();
+  gpu.dispose();
 
-  const cpu = await createGenerator(text, bytes, document.createElement('canvas'), 'cpu', 'benchmark of the CPU fallback');
+  const cpu = await loadGenerator(modelUrl, { backend: 'cpu', expect });
   result.cpu = 'WebAssembly CPU reference';
   for (const batch of CPU_BATCHES) {
     $('status').textContent = `CPU (WebAssembly), batch ${batch}…`;
@@ -80,7 +89,7 @@ async function main() {
     result.rows.push(r);
     addRow(r);
   }
-  cpu.free();
+  cpu.dispose();
 
   $('status').textContent = 'Done.';
   window.benchResult = result;

@@ -16,16 +16,17 @@ export async function savePng(rgba, width, height, name) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-/** The grid on generator `g`'s canvas as `<stem>-grid<n>.png`; `exclusive` serialises engine calls. */
-export async function downloadGrid(g, exclusive, stem) {
-  const n = g.drawnCount;
-  const rgba = await exclusive(() => g.gridPixels());
-  await savePng(rgba, g.gridWidth(n), g.gridHeight(n), `${stem}-grid${n}.png`);
+/** The grid of `images` (the package's Images on the canvas) as `<stem>-grid<n>.png`; `exclusive` serialises engine calls. */
+export async function downloadGrid(images, exclusive, stem) {
+  const n = images.count;
+  const { width, height } = images.gridSize();
+  const rgba = await exclusive(() => images.gridRgba());
+  await savePng(rgba, width, height, `${stem}-grid${n}.png`);
 }
 
 /** Image `selected` of the grid (the last one if there are fewer) as `<stem>-image<k>.png`. */
-export async function downloadOne(g, exclusive, stem, selected) {
-  const index = Math.min(selected, g.drawnCount - 1);
-  const rgba = await exclusive(() => g.imagePixels(index));
-  await savePng(rgba, g.width, g.height, `${stem}-image${index + 1}.png`);
+export async function downloadOne(images, exclusive, stem, selected) {
+  const index = Math.min(selected, images.count - 1);
+  const rgba = await exclusive(() => images.rgba(index));
+  await savePng(rgba, images.width, images.height, `${stem}-image${index + 1}.png`);
 }

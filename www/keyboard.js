@@ -3,14 +3,12 @@
 // selected tile (shown while the canvas has keyboard focus) and the canvas's aria-label say
 // which image is selected.
 
-/** The grid on the canvas: tiles, columns, rows, tile size and gap in canvas pixels. */
-export function gridOf(g) {
-  const count = g.drawnCount;
-  const scale = g.scale;
-  // The engine's layout, measured: a 2-image grid is 2 tiles and one gap wide.
-  const gap = g.gridWidth(2) - 2 * g.width;
-  const columns = count ? Math.round((g.gridWidth(count) + gap) / (g.width + gap)) : 1;
-  return { count, columns, rows: Math.ceil(count / columns), w: g.width * scale, h: g.height * scale, gap: gap * scale };
+/** The grid on the canvas: tiles, columns, rows, tile size and gap in canvas pixels (or null). */
+export function gridOf(app) {
+  const v = app.view; // the page's layout of the drawn grid (the engine's: 2 px gaps)
+  if (!v || v.count === 0) return null;
+  const g = app.generator;
+  return { count: v.count, columns: v.columns, rows: v.rows, w: g.width * v.scale, h: g.height * v.scale, gap: 2 * v.scale, canvasWidth: v.width * v.scale };
 }
 
 const MOVES = {
@@ -32,14 +30,13 @@ export function installKeyboard(canvas, app, select, activate) {
   const mark = document.createElement('div');
   mark.id = 'tile-mark';
   canvas.after(mark);
-  const page = { generator: () => app.generator, selected: () => app.selected, select, activate, modelName: () => app.entry.name };
+  const page = { grid: () => gridOf(app), selected: () => app.selected, select, activate, modelName: () => app.entry.name };
   canvas.tabIndex = 0;
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-roledescription', 'image grid');
   canvas.addEventListener('keydown', (e) => {
-    const g = page.generator();
-    if (!g || g.drawnCount === 0 || e.altKey || e.ctrlKey || e.metaKey) return;
-    const grid = gridOf(g);
+    const grid = page.grid();
+    if (!grid || e.altKey || e.ctrlKey || e.metaKey) return;
     const move = MOVES[e.key];
     if (move) {
       e.preventDefault(); // no page scroll
@@ -56,9 +53,8 @@ export function installKeyboard(canvas, app, select, activate) {
 
   let label = '';
   function update() {
-    const g = page.generator();
-    if (!g || g.drawnCount === 0) return;
-    const grid = gridOf(g);
+    const grid = page.grid();
+    if (!grid) return;
     const i = Math.min(page.selected(), grid.count - 1);
     const row = Math.floor(i / grid.columns);
     const col = i % grid.columns;
@@ -70,7 +66,7 @@ export function installKeyboard(canvas, app, select, activate) {
       canvas.setAttribute('aria-label', text);
     }
     // The mark in CSS pixels of the displayed canvas (it may be scaled down to fit).
-    const k = canvas.clientWidth / canvas.width || 1;
+    const k = canvas.clientWidth / grid.canvasWidth || 1;
     Object.assign(mark.style, {
       left: `${canvas.offsetLeft + col * (grid.w + grid.gap) * k}px`,
       top: `${canvas.offsetTop + row * (grid.h + grid.gap) * k}px`,

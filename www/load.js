@@ -1,39 +1,15 @@
-// Loading a model for the page and the bench: the gallery, model.json, and the weights, streamed
-// with progress, checked (size, SHA-256) and kept in the Cache API under their hash. The engine
-// (pkg/webgan.js) checks them again before use.
-import init, { Generator } from './pkg/webgan.js';
+// The page's own checks around the npm package (./pkg/browser.js, staged by `make build`): the
+// gallery (models/index.json), model.json of a listed discriminator or a visitor's model against
+// what the page expects, and the checks of a dropped model (ownmodel.js). Models are downloaded,
+// verified, cached and run by the package's loadGenerator.
+import { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES } from './pkg/browser.js';
 
-export { Generator };
-
-let wasm;
-/** Loads and instantiates the wasm module once. */
-export function initWasm() {
-  wasm ??= init().catch((e) => {
-    wasm = undefined;
-    throw new LoadError(`could not load the WebAssembly module (${e.message})`, 'Reload the page; if it persists, your browser may not support WebAssembly.');
-  });
-  return wasm;
-}
-
-// The caps of src/limits.rs (the native loader's), kept equal by hand: the page has no build
-// step that could read them from the crate.
-/** The largest weights file the page loads, in bytes (1 GiB). */
-export const MAX_WEIGHTS_BYTES = 1073741824;
-/** The largest model.json (and models/index.json) the page reads, in bytes (4 MB). */
-export const MAX_MANIFEST_BYTES = 4194304;
+export { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES };
 
 // A weights file name the page fetches: one plain name inside the model folder. Native code
 // (Model::load_dir) refuses `/`, `\` and a leading dot; the page also refuses what a URL would
 // treat specially (`%`, `?`, `#`, `:`, spaces), so the file can only be a sibling of model.json.
 const WEIGHTS_FILE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
-
-/** An error with a hint saying what to do about it. */
-export class LoadError extends Error {
-  constructor(message, hint) {
-    super(message);
-    this.hint = hint;
-  }
-}
 
 async function get(url, what) {
   let response;
@@ -127,10 +103,10 @@ export async function fetchGallery(base = 'models/') {
 }
 
 /**
- * model.json of the model in folder `modelUrl`: its text (for the engine) and parsed form.
- * `listed`, the model's gallery entry (or an entry's `discriminator`), must give the same
- * weights (`size`, `sha256`) as the manifest, so a stale or tampered folder is refused before
- * its weights are downloaded.
+ * model.json of the model in folder `modelUrl`: its text and parsed form (for a discriminator,
+ * and for a visitor's model's description). `listed`, a gallery entry's `discriminator`, must
+ * give the same weights (`size`, `sha256`) as the manifest (the package checks a generator's
+ * against its gallery entry through loadGenerator's `expect`).
  */
 export async function fetchManifest(modelUrl, listed = undefined) {
   const response = await get(new URL('model.json', modelUrl), 'the model description (model.json)');
@@ -183,7 +159,6 @@ function checkWeightsSpec(w) {
   }
 }
 
-const CACHE = 'webgan-weights-v1';
 const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** SHA-256 of `bytes` as hex, or null where crypto.subtle is missing (plain http on a LAN host). */
@@ -202,83 +177,4 @@ export async function verify(bytes, spec) {
     return `its SHA-256 is ${actual} but model.json says ${spec.sha256}`;
   }
   return null;
-}
-
-async function openCache() {
-  try {
-    return globalThis.caches ? await caches.open(CACHE) : null;
-  } catch {
-    return null; // e.g. storage disabled: work without the cache
-  }
-}
-
-/**
- * The weights of the model in `modelUrl` as a Uint8Array, from the Cache API when a copy with
- * the manifest's SHA-256 is there, else streamed from the network. `onProgress(loaded, total,
- * fromCache)` reports bytes. Returns { bytes, fromCache }.
- */
-export async function fetchWeights(modelUrl, manifest, onProgress = () => {}) {
-  const spec = manifest.weights;
-  checkWeightsSpec(spec); // again, for callers that parsed model.json themselves
-  const name = String(manifest.name ?? 'model').replace(/[^A-Za-z0-9_.-]/g, '_');
-  const key = new URL(`__webgan-weights/${name}/${spec.sha256}`, location.href).href;
-  const cache = await openCache();
-  if (cache) {
-    const hit = await cache.match(key);
-    if (hit) {
-      const bytes = new Uint8Array(await hit.arrayBuffer());
-      if ((await verify(bytes, spec)) === null) {
-        onProgress(bytes.byteLength, spec.bytes, true);
-        return { bytes, fromCache: true };
-      }
-      await cache.delete(key); // a damaged copy: fetch it again
-    }
-  }
-  // The hash in the query string makes a changed file a new URL for every HTTP cache on the way.
-  const url = new URL(spec.file, modelUrl);
-  url.searchParams.set('sha256', spec.sha256);
-  const response = await get(url, `the weights (${spec.file})`);
-  const bytes = await readWithProgress(response, spec, onProgress);
-  const problem = await verify(bytes, spec);
-  if (problem) {
-    throw new LoadError(`the downloaded weights are corrupt or do not belong to this model: ${problem}`, 'Reload to download them again; if it persists, the site holds a wrong file.');
-  }
-  if (cache) {
-    try {
-      await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
-      for (const old of await cache.keys()) {
-        if (old.url.includes(`/__webgan-weights/${name}/`) && old.url !== key) await cache.delete(old);
-      }
-    } catch {
-      // Out of quota: the page still works, a reload downloads again.
-    }
-  }
-  return { bytes, fromCache: false };
-}
-
-/**
- * The body of `response`, exactly `spec.bytes` long or shorter (verify() reports a short one),
- * in one buffer of that size: a server sending more is cut off at the first chunk past it.
- */
-async function readWithProgress(response, spec, onProgress) {
-  const expected = spec.bytes; // checked: 1 to MAX_WEIGHTS_BYTES
-  const buffer = new Uint8Array(expected);
-  onProgress(0, expected, false);
-  const loaded = await readAtMost(response, expected, 'the weights', () =>
-    new LoadError(`the server sent more than the ${expected} bytes model.json gives for the weights (${spec.file}), so the download was stopped`,
-      'Reload the page; if it persists, the site holds a wrong weights file.'),
-  (chunk, at) => {
-    buffer.set(chunk, at);
-    onProgress(at + chunk.byteLength, expected, false);
-  });
-  return buffer.subarray(0, loaded);
-}
-
-/** A Generator on a fresh canvas (a canvas keeps the context type it got first). */
-export async function createGenerator(text, bytes, canvas, backend = 'auto', reason = undefined) {
-  try {
-    return await Generator.create(text, bytes, canvas, { backend, reason });
-  } catch (e) {
-    throw new LoadError(`this model cannot run here: ${e.message}`, 'Choose another model, or reload the page.');
-  }
 }

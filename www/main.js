@@ -1,8 +1,10 @@
 // The demo page: load a model, draw a seeded grid, walk the latent space, download PNGs.
-// Everything numeric (latents, slerp, inference, drawing) happens in the wasm engine; this file
-// only wires controls, the URL and the loading UI to it; ownmodel.js opens a model of the
+// Everything numeric (latents, slerp, inference, drawing) happens in the npm package's engine,
+// in a Worker (loadGenerator's `worker: true`: the CPU fallback never freezes the page); this
+// file only wires controls, the URL and the loading UI to it; ownmodel.js opens a model of the
 // visitor's (?src=, drag and drop), keyboard.js selects tiles from the keyboard.
-import { Generator, LoadError, createGenerator, fetchGallery, fetchManifest, fetchWeights, initWasm } from './load.js';
+import { loadGenerator } from './pkg/browser.js';
+import { LoadError, fetchGallery, fetchManifest } from './load.js';
 import { OWN, fetchOwnModel, installDropZone, offerInPicker, readDroppedModel, sourceUrl } from './ownmodel.js';
 import { installKeyboard } from './keyboard.js';
 import { downloadGrid as saveGrid, downloadOne as saveOne } from './download.js';
@@ -15,12 +17,15 @@ const params = new URLSearchParams(location.search);
 const app = {
   gallery: null,
   entry: null, // the gallery entry of the model in use (an entry made from model.json for OWN)
-  own: null, // { entry, text, manifest, bytes } of the visitor's model (?src= or dropped)
-  text: null, // model.json text
-  manifest: null,
-  weights: null, // Uint8Array, kept to recreate the generator after a device loss
-  discriminator: null, // { text, bytes } of the model's discriminator, when the gallery lists one
-  generator: null,
+  own: null, // { entry, source } of the visitor's model (?src= or dropped)
+  source: null, // what loadGenerator loads (again after a device loss): a folder URL or { manifest, weights }
+  expect: undefined, // the gallery's { bytes, sha256 } of the weights
+  discriminator: null, // the URL of the model's discriminator folder, when the gallery lists one
+  generator: null, // the package's Generator
+  images: null, // the package's Images on the canvas
+  view: null, // the grid on the canvas: { count, columns, scale, width, height } (see layout())
+  lost: false, // the generator's `lost` promise has resolved
+  cpuReason: null, // why the page chose the CPU itself (the device was lost twice)
   canvas: null,
   seed: wholeNumber(params.get('seed'), 1, 0, MAX_SEED),
   batch: wholeNumber(params.get('batch'), 16, 1, MAX_BATCH),
@@ -102,28 +107,24 @@ async function loadModel(id) {
   app.entry = entry;
   $('model').value = entry.id;
   const modelUrl = new URL(entry.path, new URL('models/', location.href));
-  // The gallery entry's size and SHA-256 must match the manifest's (checked before the download).
-  const { text, manifest } = await fetchManifest(modelUrl, entry);
-  const t0 = performance.now();
-  const { bytes, fromCache } = await fetchWeights(modelUrl, manifest, showProgress);
-  app.timings.weightsMs = performance.now() - t0;
-  app.timings.weightsFromCache = fromCache;
+  // The gallery entry's size and SHA-256 must match the manifest's (checked before the download,
+  // here for the page's messages and again by the package through `expect`).
+  await fetchManifest(modelUrl, entry);
   let discriminator = null;
   if (entry.discriminator) {
-    const url = new URL(entry.discriminator.path, new URL('models/', location.href));
-    const d = await fetchManifest(url, entry.discriminator);
-    discriminator = { text: d.text, bytes: (await fetchWeights(url, d.manifest)).bytes };
+    discriminator = new URL(entry.discriminator.path, new URL('models/', location.href));
+    await fetchManifest(discriminator, entry.discriminator);
   }
-  await useModel({ entry, text, manifest, bytes, discriminator });
+  const expect = { bytes: entry.size, sha256: entry.sha256, from: 'the model list (models/index.json)' };
+  await useModel({ entry, source: modelUrl.href, expect, discriminator: discriminator?.href });
 }
 
-/** Makes checked `model` ({ entry, text, manifest, bytes, discriminator? }) the page's model. */
+/** Makes `model` ({ entry, source, expect?, discriminator? }) the page's model. */
 async function useModel(model) {
   app.entry = model.entry;
   $('model').value = model.entry.id;
-  Object.assign(app, { text: model.text, manifest: model.manifest, weights: model.bytes, discriminator: model.discriminator ?? null });
-  showPhase('weights checked; starting the engine…');
-  await exclusive(makeGenerator);
+  Object.assign(app, { source: model.source, expect: model.expect, discriminator: model.discriminator ?? null });
+  await exclusive(() => makeGenerator(undefined, true));
   // The first generate builds the plan: pipelines, i.e. compiling every WGSL kernel (seconds on
   // a software GPU). draw() hides the progress when that first image is on the canvas.
   showPhase(app.generator.backend === 'webgpu'
@@ -149,10 +150,29 @@ async function openDropped(files) {
   await regenerate();
 }
 
+/** The progress of loadGenerator on the page; `timed` records the weights' timings. */
+function progress(timed) {
+  const t0 = performance.now();
+  let fromCache = null;
+  return ({ phase, loaded, total }) => {
+    if (phase === 'download') {
+      fromCache ??= loaded === total && total > 0; // the cache hands all the bytes at once
+      showProgress(loaded, total, fromCache);
+    } else if (phase === 'verify' && loaded === total && timed) {
+      app.timings.weightsMs = performance.now() - t0;
+      app.timings.weightsFromCache = fromCache;
+    } else if (phase === 'compile' && loaded === 0) {
+      showPhase('weights checked; starting the engine…');
+    }
+  };
+}
+
 /** A new generator on a new canvas (also the recovery after a lost GPU device). */
-async function makeGenerator(cpuReason = undefined) {
-  app.generator?.free();
-  app.generator = null;
+async function makeGenerator(cpuReason = undefined, timed = false) {
+  app.images?.dispose();
+  app.generator?.dispose();
+  app.generator = app.images = app.view = null;
+  app.cpuReason = cpuReason ?? null;
   const canvas = document.createElement('canvas');
   canvas.id = 'canvas';
   canvas.width = canvas.height = 1;
@@ -160,15 +180,18 @@ async function makeGenerator(cpuReason = undefined) {
   $('canvas-slot').replaceChildren(canvas);
   app.canvas = canvas;
   app.updateTiles = installKeyboard(canvas, app, selectImage, () => (app.walk.running ? stopWalk() : startWalk()));
-  app.generator = await createGenerator(app.text, app.weights, canvas, cpuReason ? 'cpu' : app.backend, cpuReason);
-  const g = app.generator;
-  if (app.discriminator) g.setDiscriminator(app.discriminator.text, app.discriminator.bytes);
+  const g = await loadGenerator(app.source, {
+    worker: true, backend: cpuReason ? 'cpu' : app.backend, expect: app.expect, onProgress: progress(timed),
+  });
+  app.generator = g;
+  app.lost = false;
+  g.lost.then(() => { if (app.generator === g) app.lost = true; });
   showRealness(null);
   $('adapter').textContent = g.adapter;
   $('notice').hidden = g.backend !== 'cpu';
   if (g.backend === 'cpu') {
     $('notice').textContent =
-      `WebGPU is not available: ${g.fallbackReason}. The images are computed on the CPU in WebAssembly instead: the same images, usually much more slowly than on a GPU. ` +
+      `WebGPU is not available: ${app.cpuReason ?? g.fallbackReason}. The images are computed on the CPU in WebAssembly instead: the same images, usually much more slowly than on a GPU. ` +
       'For the GPU path use a browser with WebGPU enabled (Chrome, Edge, or recent Safari and Firefox).';
   }
 }
@@ -181,7 +204,7 @@ function describeModel() {
     `${e.name}${from}: ${g.width}×${g.height}, latent ${g.latentDim}, ${(g.flopsPerImage / 1e9).toFixed(2)} GFLOP per image, ` +
     `${(e.size / 1e6).toFixed(1)} MB ${e.dtype ?? ''} weights. ${e.description}`;
   $('license').textContent = `Model license: ${e.license} Source: ${e.source}`;
-  $('realness-controls').hidden = !g.hasDiscriminator;
+  $('realness-controls').hidden = !app.discriminator;
   const classes = g.numClasses;
   $('class-label').hidden = classes === 0;
   if (classes > 0) {
@@ -198,36 +221,64 @@ function classes() {
   return app.generator.numClasses > 0 ? new Uint32Array(app.batch).fill(app.cls) : undefined;
 }
 
-function scaleFor(count) {
+/** The grid of `count` tiles of the model (the engine's layout: ⌈√count⌉ columns, 2 px gaps). */
+function layout(count, scale = 1) {
   const g = app.generator;
+  const columns = Math.max(1, Math.ceil(Math.sqrt(count)));
+  const rows = Math.ceil(count / columns);
+  const used = Math.min(columns, count);
+  return { count, columns, rows, scale, width: used * g.width + (used - 1) * 2, height: rows * g.height + (rows - 1) * 2 };
+}
+
+function scaleFor(count) {
+  const grid = layout(count);
   const width = Math.max(256, $('stage').clientWidth || innerWidth - 40);
   const height = Math.max(256, innerHeight - 160);
-  const s = Math.min(Math.floor(width / g.gridWidth(count)), Math.floor(height / g.gridHeight(count)), 8);
+  const s = Math.min(Math.floor(width / grid.width), Math.floor(height / grid.height), 8);
   return Math.max(1, s);
 }
 
-/** Generates and draws `z` ([batch, latentDim]); recreates the generator once on device loss. */
-function draw(z) {
+/**
+ * Generates `z` (latents, or a function of the generator in use that makes them: a lost
+ * generator makes none) with the generator in use and draws it on the canvas; returns the latents.
+ */
+async function generateAndDraw(latents) {
+  const g = app.generator;
+  const z = typeof latents === 'function' ? latents(g) : latents;
+  const scale = scaleFor(app.batch);
+  const images = await g.generate({ latents: z, count: app.batch }, { classes: classes() });
+  try {
+    await images.draw(app.canvas, { scale });
+  } catch (e) {
+    images.dispose();
+    throw e;
+  }
+  app.images?.dispose();
+  app.images = images;
+  app.view = layout(images.count, scale);
+  return z;
+}
+
+/** Generates and draws `latents` ([batch, latentDim], or a function of the generator that makes them); recreates the generator once on device loss. */
+function draw(latents) {
   return exclusive(async () => {
     const t0 = performance.now();
+    let z;
     try {
-      app.generator.scale = scaleFor(app.batch);
-      await app.generator.generate(z, app.batch, classes());
+      z = await generateAndDraw(latents);
     } catch (e) {
-      if (!app.generator?.isLost()) throw e;
+      if (!app.lost) throw e;
       // Recreate once on the GPU; a device lost again at once (a broken driver, or a browser
       // that cannot present WebGPU canvases) falls back to the CPU rather than failing.
       await makeGenerator();
       try {
-        app.generator.scale = scaleFor(app.batch);
-        await app.generator.generate(z, app.batch, classes());
+        z = await generateAndDraw(latents);
         $('notice').hidden = false;
         $('notice').textContent = 'The GPU device was lost (a driver reset, or the GPU was needed elsewhere); the generator was recreated.';
       } catch (again) {
-        if (!app.generator?.isLost()) throw again;
+        if (!app.lost) throw again;
         await makeGenerator(`the GPU device was lost twice in a row (${e.message})`);
-        app.generator.scale = scaleFor(app.batch);
-        await app.generator.generate(z, app.batch, classes());
+        z = await generateAndDraw(latents);
       }
     }
     app.latents = z;
@@ -250,8 +301,7 @@ async function regenerate() {
   if (app.generator?.backend === 'webgpu') $('notice').hidden = true; // an old device-lost note
   app.walk.from = null;
   updateUrl();
-  const g = app.generator;
-  await draw(Generator.latents(app.seed, app.batch, g.latentDim));
+  await draw((g) => g.latents(app.seed, app.batch));
 }
 
 function updateUrl() {
@@ -274,7 +324,7 @@ function updateUrl() {
 async function sortByRealness() {
   stopWalk();
   const g = app.generator;
-  const scores = await exclusive(() => g.realness());
+  const scores = await exclusive(() => g.realness(app.discriminator, app.images));
   const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
   const dim = g.latentDim;
   const sorted = new Float32Array(app.latents.length);
@@ -298,10 +348,10 @@ function showRealness(scores) {
 
 // ---- latent walk ----
 
-function nextTarget() {
+function nextTarget(g = app.generator) {
   app.walk.leg += 1;
   const seed = (app.seed + 7919 * app.walk.leg) % MAX_SEED;
-  return Generator.latents(seed, app.batch, app.generator.latentDim);
+  return g.latents(seed, app.batch);
 }
 
 function startWalk() {
@@ -333,13 +383,16 @@ async function walkFrame(now) {
   // Slow hardware slows the walk instead of skipping through it.
   w.t += (Math.min(Math.max(now - w.last, 0), 250) / 1000) * w.speed;
   w.last = now;
-  while (w.t >= 1) {
-    w.from = w.to;
-    w.to = nextTarget();
-    w.t -= 1;
-  }
   try {
-    await draw(Generator.slerp(w.from, w.to, w.t, app.generator.latentDim));
+    // Computed by the generator that draws (after a device loss, the recreated one).
+    await draw((g) => {
+      while (w.t >= 1) {
+        w.from = w.to;
+        w.to = nextTarget(g);
+        w.t -= 1;
+      }
+      return g.slerp(w.from, w.to, w.t);
+    });
     w.frames += 1;
     w.lastFrameAt = performance.now();
   } catch (e) {
@@ -350,11 +403,23 @@ async function walkFrame(now) {
   if (w.running) requestAnimationFrame(walkFrame);
 }
 
+/** The tile under grid pixel (x, y) of `view`, or -1 over a gap or past the last tile. */
+function imageAt(view, x, y) {
+  const g = app.generator;
+  const col = Math.floor(x / (g.width + 2));
+  const row = Math.floor(y / (g.height + 2));
+  const inTile = x % (g.width + 2) < g.width && y % (g.height + 2) < g.height;
+  const index = row * view.columns + col;
+  return inTile && x >= 0 && y >= 0 && col < view.columns && index < view.count ? index : -1;
+}
+
 function onCanvasClick(event) {
   const c = app.canvas;
-  const x = (event.offsetX * c.width) / c.clientWidth;
-  const y = (event.offsetY * c.height) / c.clientHeight;
-  const index = app.generator.imageAt(x, y);
+  const v = app.view;
+  if (!v) return;
+  const x = (event.offsetX * v.width) / c.clientWidth;
+  const y = (event.offsetY * v.height) / c.clientHeight;
+  const index = imageAt(v, Math.floor(x), Math.floor(y));
   if (index < 0) return;
   selectImage(index);
 }
@@ -378,8 +443,8 @@ function fileStem() {
   const id = app.entry.id === OWN ? app.entry.name.replace(/[^A-Za-z0-9_.-]/g, '_') : app.entry.id;
   return `webgan-${id}-seed${app.seed}${walk}`;
 }
-const downloadGrid = () => saveGrid(app.generator, exclusive, fileStem());
-const downloadOne = () => saveOne(app.generator, exclusive, fileStem(), app.selected);
+const downloadGrid = () => saveGrid(app.images, exclusive, fileStem());
+const downloadOne = () => saveOne(app.images, exclusive, fileStem(), app.selected);
 
 // ---- wiring ----
 
@@ -428,12 +493,11 @@ async function boot() {
   app.walk.speed = Number($('speed').value);
   try {
     const src = sourceUrl(params.get('src'));
-    await initWasm();
     // With ?src= the gallery is only the picker's other choices: the page works without it.
     app.gallery = await (src ? fetchGallery().catch(() => ({ models: [] })) : fetchGallery());
     $('model').replaceChildren(...app.gallery.models.map((m) => new Option(`${m.name} (${m.resolution})`, m.id)));
     if (src) {
-      offerOwn(await fetchOwnModel(src, showProgress));
+      offerOwn(await fetchOwnModel(src));
       await loadModel(OWN);
     } else {
       await loadModel(params.get('model') ?? app.gallery.default ?? app.gallery.models[0].id);
@@ -446,10 +510,15 @@ async function boot() {
 
 window.webgan = {
   app,
-  Generator,
+  /** The package's Generator in use, and the Images on the canvas. */
   get generator() {
     return app.generator;
   },
+  get images() {
+    return app.images;
+  },
+  /** Whether the generator in use has lost its GPU device (its `lost` promise resolved). */
+  isLost: () => app.lost,
   regenerate: () => regenerate(),
   setSeed: (seed) => ((app.seed = seed), regenerate()),
   setBatch: (batch) => ((app.batch = batch), regenerate()),

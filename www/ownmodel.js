@@ -1,7 +1,7 @@
 // "Open your own model": a model folder named by the page's `?src=` parameter, or model.json and
 // its weights dropped onto the page (read from the File objects, no network). Both go through
-// the checks of load.js (file name, size caps, SHA-256) before the engine, which checks again.
-import { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES, fetchManifest, fetchWeights, parseManifest, verify } from './load.js';
+// the checks of load.js and the package (file name, size caps, SHA-256) before the engine, which checks again.
+import { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES, fetchManifest, parseManifest, verify } from './load.js';
 
 /** The picker's value for a model that is not in the gallery. */
 export const OWN = '__own';
@@ -46,11 +46,14 @@ function entryFor(manifest, origin) {
   };
 }
 
-/** The model in folder `url` (same origin, or a server that allows CORS): { entry, text, manifest, bytes }. */
-export async function fetchOwnModel(url, onProgress) {
-  const { text, manifest } = await fetchManifest(url);
-  const { bytes } = await fetchWeights(url, manifest, onProgress);
-  return { entry: entryFor(manifest, url.href), text, manifest, bytes };
+/**
+ * The model in folder `url` (same origin, or a server that allows CORS): { entry, source, expect }
+ * (its model.json read here for the picker; loadGenerator downloads and checks the weights).
+ */
+export async function fetchOwnModel(url) {
+  const { manifest } = await fetchManifest(url);
+  const { bytes, sha256 } = manifest.weights;
+  return { entry: entryFor(manifest, url.href), source: url.href, expect: { bytes, sha256, from: `the model.json first read from ${url.href}` } };
 }
 
 /**
@@ -98,7 +101,7 @@ export function offerInPicker(select, entry) {
 }
 
 /**
- * The dropped model, checked before the engine sees it: { entry, text, manifest, bytes }. Sizes
+ * The dropped model, checked before the engine sees it: { entry, source: { manifest, weights } }. Sizes
  * are checked before a byte is read; the weights must have model.json's size and SHA-256.
  */
 export async function readDroppedModel(files) {
@@ -136,7 +139,7 @@ export async function readDroppedModel(files) {
     throw new LoadError(`the dropped weights file ${JSON.stringify(weightsFile.name)} does not belong to this model.json: ${problem}`,
       'Drop the weights file that belongs to this model.json.');
   }
-  return { entry: entryFor(manifest, 'dropped'), text, manifest, bytes };
+  return { entry: entryFor(manifest, 'dropped'), source: { manifest: text, weights: bytes } };
 }
 
 /**

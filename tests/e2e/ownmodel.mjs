@@ -60,13 +60,13 @@ async function waitReady(page) {
 /** The model in use, as the page shows it. */
 function shown(page) {
   return page.evaluate(() => {
-    const { app, generator: g } = window.webgan;
+    const { app, generator: g, images } = window.webgan;
     const picker = document.getElementById('model');
     return {
       id: app.entry?.id,
       name: app.entry?.name,
       origin: app.entry?.origin,
-      drawn: g?.drawnCount,
+      drawn: images?.count,
       backend: g?.backend,
       picked: picker.selectedOptions[0]?.textContent,
       info: document.getElementById('model-info').textContent,
