@@ -1,6 +1,6 @@
 //! Browser tests (wasm-bindgen-test in headless Chromium, `make test-browser`): the whole default
 //! model on WebGPU (SwiftShader in CI) and on the wasm CPU path matches the PyTorch golden
-//! output, and the `Generator` handle the page uses generates, draws and reads back the same.
+//! output, and the `Engine` the npm package uses generates, draws and reads back the same.
 //! A missing WebGPU adapter fails these tests; it never skips them. `webdriver.json` at the crate
 //! root gives Chromium the flags that turn WebGPU on.
 #![cfg(target_arch = "wasm32")]
@@ -8,7 +8,8 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use webgan::gpu::{Gpu, Plan};
-use webgan::web::{Engine, Generator};
+use webgan::web::Engine;
+use wasm_bindgen::JsValue;
 use webgan::{Model, Tensor, cpu, image};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -99,30 +100,24 @@ fn canvas() -> web_sys::HtmlCanvasElement {
     canvas
 }
 
-/// The handle the page uses, on WebGPU and on the CPU: generateFloats matches PyTorch, generate
-/// sizes the canvas to grid × scale, and the grid read back from the drawn output is the grid the
-/// CPU output makes (1 step of rounding apart at most).
+/// The engine the package (and so the page) uses, on WebGPU and on the CPU: drawing sizes the
+/// canvas to grid × scale, and the grid read back from the drawn output is the grid the CPU
+/// output makes (1 step of rounding apart at most).
 #[wasm_bindgen_test]
-async fn generator_generates_draws_and_reads_back() {
-    let (model, z, want) = golden();
+async fn engine_draws_and_reads_back_the_grid() {
+    let (model, z, _) = golden();
     let want_grid = image::grid(&cpu::forward(&model, &z, None).expect("cpu"), 2).expect("grid");
     for backend in ["webgpu", "cpu"] {
-        let options = js_sys::Object::new();
-        js_sys::Reflect::set(&options, &"backend".into(), &backend.into()).expect("options");
-        let canvas = canvas();
-        let g = Generator::create(MANIFEST.to_string(), WEIGHTS.to_vec(), canvas.clone(), options.into())
+        let engine = Engine::create(MANIFEST.to_string(), WEIGHTS.to_vec(), backend.to_string())
             .await
-            .unwrap_or_else(|e| panic!("{backend}: the generator must start: {}", js_message(e)));
-        assert_eq!(g.backend(), backend, "{}", g.adapter());
-        assert_eq!((g.latent_dim(), g.width(), g.height(), g.num_classes()), (100, 64, 64, 0));
-        let floats = g.generate_floats(z.data.clone(), 4, None).await.unwrap_or_else(|e| panic!("{}", js_message(e)));
-        assert_close(&format!("Generator ({backend}) vs PyTorch"), &Tensor::new(&want.shape, floats).unwrap(), &want, ATOL);
-
-        g.set_scale(3);
-        g.generate(z.data.clone(), 4, None).await.unwrap_or_else(|e| panic!("{}", js_message(e)));
+            .unwrap_or_else(|e| panic!("{backend}: the engine must start: {}", js_message(e)));
+        assert_eq!(engine.backend(), backend, "{}", engine.adapter());
+        assert_eq!((engine.latent_dim(), engine.width(), engine.height(), engine.num_classes()), (100, 64, 64, 0));
+        let output = engine.generate(z.data.clone(), 4, None).await.unwrap_or_else(|e| panic!("{}", js_message(e)));
+        let canvas = canvas();
+        output.draw(JsValue::from(canvas.clone()), 2, 3).await.unwrap_or_else(|e| panic!("{backend}: draw: {}", js_message(e)));
         assert_eq!((canvas.width(), canvas.height()), (130 * 3, 130 * 3), "{backend}: canvas = 2×2 grid with a 2 px gap, × 3");
-        assert_eq!((g.drawn_count(), g.image_at(0.0, 0.0), g.image_at(3.0 * 65.0, 0.0), g.image_at(3.0 * 70.0, 3.0 * 70.0)), (4, 0, -1, 3));
-        let pixels = g.grid_pixels().await.unwrap_or_else(|e| panic!("{}", js_message(e))).0;
+        let pixels = output.grid_rgba(2).await.unwrap_or_else(|e| panic!("{}", js_message(e))).0;
         let worst = pixels.iter().zip(&want_grid.pixels).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
         assert_eq!(pixels.len(), want_grid.pixels.len());
         assert!(worst <= 1, "{backend}: grid read back differs from the CPU grid by {worst} steps");
@@ -131,14 +126,14 @@ async fn generator_generates_draws_and_reads_back() {
 
 #[wasm_bindgen_test]
 fn latent_helpers_match_the_engine() {
-    let z = Generator::latents(42.0, 3, 100).unwrap_or_else(|e| panic!("{}", js_message(e)));
+    let z = Engine::latents(42.0, 3, 100).unwrap_or_else(|e| panic!("{}", js_message(e)));
     assert_eq!(z, webgan::latent::normal_latents(42, 3, 100).data);
-    assert!(Generator::latents(-1.0, 1, 100).is_err() && Generator::latents(0.5, 1, 100).is_err());
+    assert!(Engine::latents(-1.0, 1, 100).is_err() && Engine::latents(0.5, 1, 100).is_err());
     let (a, b) = (&z[..200], &z[100..300]);
-    let mid = Generator::slerp(a, b, 0.5, 100).unwrap_or_else(|e| panic!("{}", js_message(e)));
+    let mid = Engine::slerp(a, b, 0.5, 100).unwrap_or_else(|e| panic!("{}", js_message(e)));
     assert_eq!(mid[..100], webgan::latent::slerp(&a[..100], &b[..100], 0.5)[..]);
-    assert_eq!(Generator::slerp(a, b, 0.0, 100).unwrap_or_else(|e| panic!("{}", js_message(e)))[..], a[..]);
-    assert!(Generator::slerp(a, &b[..100], 0.5, 100).is_err());
+    assert_eq!(Engine::slerp(a, b, 0.0, 100).unwrap_or_else(|e| panic!("{}", js_message(e)))[..], a[..]);
+    assert!(Engine::slerp(a, &b[..100], 0.5, 100).is_err());
 }
 
 /// faces64's manifest with `edit` applied to its layers (JSON text as the page would fetch it).

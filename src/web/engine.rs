@@ -15,6 +15,7 @@ use super::output::{Images, Output};
 use super::queue::Queue;
 use crate::error::Result;
 use crate::gpu::Plan;
+use crate::latent;
 use crate::limits::GPU_CHUNK;
 use crate::model::Model;
 use crate::session::{self, Backend, BackendChoice, Session};
@@ -179,12 +180,12 @@ impl Engine {
     /// `[count, dim]` standard-normal latents of `seed` (an integer 0 … 2^53), row after row:
     /// the same numbers as `webgan generate --seed`.
     pub fn latents(seed: f64, count: usize, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
-        super::info::seeded_latents(seed, count, dim)
+        seeded_latents(seed, count, dim)
     }
 
     /// Row-wise spherical interpolation of two `[N, dim]` latent batches at `t` in [0, 1].
     pub fn slerp(a: &[f32], b: &[f32], t: f32, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
-        super::info::slerp_rows(a, b, t, dim)
+        slerp_rows(a, b, t, dim)
     }
 
     /// True once the GPU device was lost: load the model again.
@@ -221,4 +222,25 @@ impl Critic {
             Ok(js_sys::Float32Array::from(&logits[..]).into())
         })
     }
+}
+
+/// `[count, dim]` latents of `seed` for JavaScript, whose numbers are f64: the seed must be a
+/// whole number 0 … 2^53.
+fn seeded_latents(seed: f64, count: usize, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
+    if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0 && seed <= 9_007_199_254_740_992.0) {
+        return Err(JsError::new(&format!("seed {seed} must be a whole number from 0 to 2^53")));
+    }
+    Ok(latent::seeded(seed as u64, count, dim).map_err(|e| JsError::new(&e.to_string()))?.data)
+}
+
+/// Row-wise [`latent::slerp`] of two `[N, dim]` batches.
+fn slerp_rows(a: &[f32], b: &[f32], t: f32, dim: usize) -> std::result::Result<Vec<f32>, JsError> {
+    if dim == 0 || a.len() != b.len() || a.len() % dim != 0 {
+        return Err(JsError::new(&format!(
+            "slerp needs two batches of equal length, a multiple of {dim}; got {} and {}",
+            a.len(),
+            b.len()
+        )));
+    }
+    Ok(a.chunks(dim).zip(b.chunks(dim)).flat_map(|(x, y)| latent::slerp(x, y, t)).collect())
 }
