@@ -2,12 +2,15 @@
 // Everything numeric (latents, slerp, inference, drawing) happens in the npm package's engine,
 // in a Worker (loadGenerator's `worker: true`: the CPU fallback never freezes the page); this
 // file only wires controls, the URL and the loading UI to it; ownmodel.js opens a model of the
-// visitor's (?src=, drag and drop), keyboard.js selects tiles from the keyboard.
+// visitor's (?src=, drag and drop), keyboard.js selects tiles from the keyboard, walk.js walks
+// the latent space, status.js shows the state and progress.
 import { loadGenerator } from './pkg/browser.js';
 import { LoadError, fetchGallery, fetchManifest } from './load.js';
 import { OWN, fetchOwnModel, installDropZone, offerInPicker, readDroppedModel, sourceUrl } from './ownmodel.js';
 import { installKeyboard } from './keyboard.js';
 import { downloadGrid as saveGrid, downloadOne as saveOne } from './download.js';
+import { clearError, setState, showPhase, showProgress } from './status.js';
+import { createWalk } from './walk.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_BATCH = 64;
@@ -47,10 +50,6 @@ function wholeNumber(text, fallback, min, max) {
 
 // ---- status, errors, progress ----
 
-function setState(state) {
-  document.body.dataset.state = state;
-}
-
 function showError(e) {
   const raw = e?.message ?? String(e);
   const message = raw.charAt(0).toUpperCase() + raw.slice(1);
@@ -61,28 +60,6 @@ function showError(e) {
   $('progress').hidden = true;
   setState('error');
   console.error(e);
-}
-
-function clearError() {
-  $('error').hidden = true;
-}
-
-function showProgress(loaded, total, fromCache) {
-  $('progress').hidden = false;
-  $('progress-bar').max = total || 1;
-  $('progress-bar').value = loaded;
-  const mb = (n) => (n / 1e6).toFixed(1);
-  const pct = total ? Math.floor((100 * loaded) / total) : 0;
-  $('progress-text').textContent = fromCache
-    ? `weights from the browser cache: ${mb(loaded)} MB`
-    : `downloading weights: ${mb(loaded)} / ${mb(total)} MB (${pct}%)`;
-}
-
-/** A step without a byte count (the bar turns indeterminate). */
-function showPhase(text) {
-  $('progress').hidden = false;
-  $('progress-bar').removeAttribute('value');
-  $('progress-text').textContent = text;
 }
 
 // ---- serialised engine calls ----
@@ -346,62 +323,9 @@ function showRealness(scores) {
     ` (${scores.filter((v) => v > 0).length} of ${scores.length} judged real)`;
 }
 
-// ---- latent walk ----
+// ---- latent walk (walk.js) ----
 
-function nextTarget(g = app.generator) {
-  app.walk.leg += 1;
-  const seed = (app.seed + 7919 * app.walk.leg) % MAX_SEED;
-  return g.latents(seed, app.batch);
-}
-
-function startWalk() {
-  const w = app.walk;
-  if (w.running) return;
-  showRealness(null);
-  if (!w.from || w.from.length !== app.latents.length) {
-    w.from = app.latents;
-    w.to = nextTarget();
-    w.t = 0;
-  }
-  w.running = true;
-  w.last = w.startedAt = performance.now();
-  w.framesAtStart = w.frames;
-  $('walk').textContent = 'Pause';
-  $('walk').setAttribute('aria-pressed', 'true');
-  requestAnimationFrame(walkFrame);
-}
-
-function stopWalk() {
-  app.walk.running = false;
-  $('walk').textContent = 'Play';
-  $('walk').setAttribute('aria-pressed', 'false');
-}
-
-async function walkFrame(now) {
-  const w = app.walk;
-  if (!w.running) return;
-  // Slow hardware slows the walk instead of skipping through it.
-  w.t += (Math.min(Math.max(now - w.last, 0), 250) / 1000) * w.speed;
-  w.last = now;
-  try {
-    // Computed by the generator that draws (after a device loss, the recreated one).
-    await draw((g) => {
-      while (w.t >= 1) {
-        w.from = w.to;
-        w.to = nextTarget(g);
-        w.t -= 1;
-      }
-      return g.slerp(w.from, w.to, w.t);
-    });
-    w.frames += 1;
-    w.lastFrameAt = performance.now();
-  } catch (e) {
-    stopWalk();
-    showError(e);
-    return;
-  }
-  if (w.running) requestAnimationFrame(walkFrame);
-}
+const { nextTarget, startWalk, stopWalk } = createWalk({ app, draw, showError, showRealness, maxSeed: MAX_SEED });
 
 /** The tile under grid pixel (x, y) of `view`, or -1 over a gap or past the last tile. */
 function imageAt(view, x, y) {
