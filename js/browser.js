@@ -9,6 +9,8 @@ export { Generator } from './generator.js';
 export { Images } from './images.js';
 export { LoadError } from './errors.js';
 export { MAX_WEIGHTS_BYTES, MAX_MANIFEST_BYTES } from './manifest.js';
+export { readJsonText } from './download.js';
+export { verify as verifyWeights } from './verify.js';
 
 /** `rgba` (width × height × 4 bytes) as a PNG Blob. */
 async function encodePng(rgba, width, height) {

@@ -218,3 +218,19 @@ export declare class LoadError extends Error {
 export declare const MAX_WEIGHTS_BYTES: number;
 /** The largest model.json webgan reads, in bytes (4 MB). */
 export declare const MAX_MANIFEST_BYTES: number;
+
+/**
+ * Reads a small JSON response (a `model.json`, a list of models) as text, at most
+ * {@link MAX_MANIFEST_BYTES}: a longer body is cancelled at the first byte past it and the
+ * promise rejects with a {@link LoadError}. `what` names the file in errors. For apps that list
+ * or inspect models before loading one.
+ */
+export function readJsonText(response: Response, what: string, signal?: AbortSignal): Promise<string>;
+
+/**
+ * Why `bytes` are not the weights that `weights` (a `model.json`'s `weights`: its `bytes` and
+ * `sha256`) describes, as one sentence, or `null` when they are: the size, then the SHA-256
+ * where Web Crypto exists. For apps that read weights themselves (a dropped file, say) before
+ * handing them to {@link loadGenerator}, which checks them again.
+ */
+export function verifyWeights(bytes: Uint8Array, weights: { bytes: number; sha256: string }): Promise<string | null>;

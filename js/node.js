@@ -12,6 +12,8 @@ export { Generator } from './generator.js';
 export { Images } from './images.js';
 export { LoadError } from './errors.js';
 export { MAX_WEIGHTS_BYTES, MAX_MANIFEST_BYTES } from './manifest.js';
+export { readJsonText } from './download.js';
+export { verify as verifyWeights } from './verify.js';
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 

@@ -2,9 +2,9 @@
 // gallery (models/index.json), model.json of a listed discriminator or a visitor's model against
 // what the page expects, and the checks of a dropped model (ownmodel.js). Models are downloaded,
 // verified, cached and run by the package's loadGenerator.
-import { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES } from './pkg/browser.js';
+import { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES, readJsonText, verifyWeights } from './pkg/browser.js';
 
-export { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES };
+export { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES, verifyWeights };
 
 // A weights file name the page fetches: one plain name inside the model folder. Native code
 // (Model::load_dir) refuses `/`, `\` and a leading dot; the page also refuses what a URL would
@@ -30,54 +30,13 @@ function quote(value) {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
-/**
- * Reads `response`'s body chunk by chunk, handing each to `onChunk(chunk, offset)`, and returns
- * the byte count. A body longer than `limit` bytes is cancelled at the first chunk past it and
- * `tooLong()` is thrown: a server cannot make the page read (or keep) more than `limit` bytes.
- */
-async function readAtMost(response, limit, what, tooLong, onChunk) {
-  if (!response.body) return 0; // a null body: no bytes
-  const reader = response.body.getReader();
-  let loaded = 0;
-  for (;;) {
-    let chunk;
-    try {
-      chunk = await reader.read();
-    } catch (e) {
-      throw new LoadError(`the download of ${what} broke off after ${loaded} bytes (${e.message})`, 'Check your connection and reload the page.');
-    }
-    if (chunk.done) return loaded;
-    if (loaded + chunk.value.byteLength > limit) {
-      reader.cancel().catch(() => {}); // stop the download; its outcome no longer matters
-      throw tooLong();
-    }
-    onChunk(chunk.value, loaded);
-    loaded += chunk.value.byteLength;
-  }
-}
-
-/** A small JSON file (model.json, models/index.json), at most MAX_MANIFEST_BYTES, as text. */
-async function readJsonText(response, name, hint) {
-  const chunks = [];
-  const length = await readAtMost(response, MAX_MANIFEST_BYTES, name, () =>
-    new LoadError(`${name} is larger than ${MAX_MANIFEST_BYTES} bytes (4 MB), the most this page reads`, hint),
-  (chunk) => chunks.push(chunk));
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes); // UTF-8, as response.text()
-}
-
 /** models/index.json: the models this site offers. */
 export async function fetchGallery(base = 'models/') {
   const response = await get(new URL('index.json', new URL(base, location.href)), 'the model list');
   const hint = 'The site is misconfigured: regenerate models/index.json.';
   let gallery;
   try {
-    gallery = JSON.parse(await readJsonText(response, 'the model list (models/index.json)', hint));
+    gallery = JSON.parse(await readJsonText(response, 'the model list (models/index.json)'));
   } catch (e) {
     if (e instanceof LoadError) throw e;
     throw new LoadError(`models/index.json is not valid JSON (${e.message})`, hint);
@@ -110,7 +69,7 @@ export async function fetchGallery(base = 'models/') {
  */
 export async function fetchManifest(modelUrl, listed = undefined) {
   const response = await get(new URL('model.json', modelUrl), 'the model description (model.json)');
-  const text = await readJsonText(response, 'the model description (model.json)', 'Choose another model; this one is not a webgan model.');
+  const text = await readJsonText(response, 'the model description (model.json)');
   const manifest = parseManifest(text);
   const w = manifest.weights;
   if (listed?.sha256 !== undefined && listed.sha256 !== w.sha256) {
@@ -159,22 +118,3 @@ function checkWeightsSpec(w) {
   }
 }
 
-const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
-
-/** SHA-256 of `bytes` as hex, or null where crypto.subtle is missing (plain http on a LAN host). */
-export async function sha256(bytes) {
-  if (!globalThis.crypto?.subtle) return null;
-  return hex(await crypto.subtle.digest('SHA-256', bytes));
-}
-
-/** Why `bytes` are not the weights `spec` (model.json's `weights`) describes, or null when they are. */
-export async function verify(bytes, spec) {
-  if (bytes.byteLength !== spec.bytes) {
-    return `it has ${bytes.byteLength} bytes but model.json says ${spec.bytes}`;
-  }
-  const actual = await sha256(bytes);
-  if (actual !== null && actual !== spec.sha256) {
-    return `its SHA-256 is ${actual} but model.json says ${spec.sha256}`;
-  }
-  return null;
-}

@@ -1,7 +1,7 @@
 // "Open your own model": a model folder named by the page's `?src=` parameter, or model.json and
 // its weights dropped onto the page (read from the File objects, no network). Both go through
 // the checks of load.js and the package (file name, size caps, SHA-256) before the engine, which checks again.
-import { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES, fetchManifest, parseManifest, verify } from './load.js';
+import { LoadError, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES, fetchManifest, parseManifest, verifyWeights } from './load.js';
 
 /** The picker's value for a model that is not in the gallery. */
 export const OWN = '__own';
@@ -134,7 +134,7 @@ export async function readDroppedModel(files) {
       'Drop the weights file that belongs to this model.json.');
   }
   const bytes = new Uint8Array(await weightsFile.arrayBuffer());
-  const problem = await verify(bytes, spec);
+  const problem = await verifyWeights(bytes, spec);
   if (problem) {
     throw new LoadError(`the dropped weights file ${JSON.stringify(weightsFile.name)} does not belong to this model.json: ${problem}`,
       'Drop the weights file that belongs to this model.json.');
