@@ -10,7 +10,7 @@ use std::rc::Rc;
 use crate::discriminator::Discriminator;
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Plan};
-use crate::limits::{CPU_MEMORY_BUDGET, GPU_CHUNK, MAX_COUNT};
+use crate::limits::{GPU_CHUNK, MAX_COUNT};
 use crate::model::{Model, Shape};
 use crate::tensor::Tensor;
 use crate::{cpu, latent};
@@ -140,15 +140,13 @@ impl Session {
 
     /// Generates and reads back `[N, …output_shape]` (NCHW) for any request
     /// [`Model::check_input`] accepts, in chunks: GPU plans of at most [`GPU_CHUNK`] images,
-    /// CPU runs that fit [`CPU_MEMORY_BUDGET`].
+    /// CPU runs that fit [`CPU_MEMORY_BUDGET`](crate::limits::CPU_MEMORY_BUDGET).
     pub async fn generate(&self, latents: &Tensor, classes: Option<&[u32]>) -> Result<Tensor> {
         let n = self.model.check_input(latents, classes)?;
         let chunk = match &self.backend {
             Backend::Gpu { .. } => GPU_CHUNK,
-            Backend::Cpu { .. } => {
-                let per_sample = self.model.max_elements_per_sample() as u64 * 8;
-                (CPU_MEMORY_BUDGET / per_sample.max(1)).clamp(1, MAX_COUNT as u64) as usize
-            }
+            // A model over the budget even for one sample fails in cpu::forward, with the numbers.
+            Backend::Cpu { .. } => cpu::budget_batch(&self.model).max(1),
         };
         if n <= chunk {
             return self.generate_batch(latents, classes).await;

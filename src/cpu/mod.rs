@@ -42,15 +42,18 @@ pub fn check_input(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> 
     Ok(n)
 }
 
-/// Fails when `n` samples would need more than [`CPU_MEMORY_BUDGET`] bytes of activations (the
-/// input and output of the largest layer live at once).
-pub fn check_budget(model: &Model, n: usize) -> Result<()> {
-    if n == 0 || n > MAX_COUNT {
-        return Err(Error::Input(format!("{n} images asked for; give 1 to {MAX_COUNT} per call")));
-    }
-    let bytes = (n as u64).saturating_mul(model.max_elements_per_sample() as u64).saturating_mul(2 * 4);
-    if bytes > CPU_MEMORY_BUDGET {
-        let fits = CPU_MEMORY_BUDGET / (model.max_elements_per_sample() as u64 * 8).max(1);
+/// The most samples one CPU run takes for `model` within [`CPU_MEMORY_BUDGET`] (the input and
+/// output of the largest layer live at once), at most [`MAX_COUNT`]; 0 when even one is over.
+pub fn budget_batch(model: &Model) -> usize {
+    let per_sample = (model.max_elements_per_sample() as u64).saturating_mul(2 * 4).max(1);
+    (CPU_MEMORY_BUDGET / per_sample).min(MAX_COUNT as u64) as usize
+}
+
+/// Fails when `n` samples (already checked by [`Model::check_input`]) exceed [`budget_batch`].
+fn check_budget(model: &Model, n: usize) -> Result<()> {
+    let fits = budget_batch(model);
+    if n > fits {
+        let bytes = (n as u64).saturating_mul(model.max_elements_per_sample() as u64).saturating_mul(2 * 4);
         return Err(Error::Input(format!(
             "{n} images of `{}` need {} MB of activations on the CPU, over the budget of {} MB; \
              generate at most {fits} per call",

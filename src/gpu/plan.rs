@@ -240,7 +240,7 @@ impl Plan {
     fn write_input(&self, gpu: &Gpu, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
         gpu.check()?;
         let n = latents.batch();
-        if latents.shape.len() != 2 || latents.shape[1] != self.latent_dim || latents.len() != n * self.latent_dim {
+        if latents.shape.len() != 2 || latents.shape[1] != self.latent_dim || n.checked_mul(self.latent_dim) != Some(latents.len()) {
             return Err(Error::Input(format!("latents must have shape [N, {}], not {:?}", self.latent_dim, latents.shape)));
         }
         if n == 0 || n > self.batch {

@@ -235,8 +235,8 @@ fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_
         let cpu_ms = match &cpu {
             // The CPU reference is slow: fewer runs, none more after one of over 2 s.
             Some(cpu) => {
-                let (once, rest) = time(1, || run(cpu))?;
-                Some(if once > 2000.0 { once } else { median(vec![once, rest, time(1, || run(cpu))?.1]) })
+                let once = ms(&mut || run(cpu))?;
+                Some(if once > 2000.0 { once } else { median(vec![once, ms(&mut || run(cpu))?, ms(&mut || run(cpu))?]) })
             }
             None => None,
         };
@@ -264,17 +264,17 @@ fn bench(model_dir: &Path, batches: &[usize], backend: Backend, runs: usize, no_
     Ok(())
 }
 
-/// The first run's time and the median of `runs` more, in ms.
-fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
-    let t0 = Instant::now();
+/// One run of `f`, in ms.
+fn ms(f: &mut impl FnMut() -> Result<()>) -> Result<f64> {
+    let t = Instant::now();
     f()?;
-    let first = t0.elapsed().as_secs_f64() * 1e3;
-    let mut warm = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f()?;
-        warm.push(t.elapsed().as_secs_f64() * 1e3);
-    }
+    Ok(t.elapsed().as_secs_f64() * 1e3)
+}
+
+/// The first run's time and the median of `runs` more (at least one), in ms.
+fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
+    let first = ms(&mut f)?;
+    let warm = (0..runs.max(1)).map(|_| ms(&mut f)).collect::<Result<Vec<_>>>()?;
     Ok((first, median(warm)))
 }
 
