@@ -9,7 +9,7 @@ use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 
-use super::adapter;
+use super::{adapter, js_error};
 use super::draw::CanvasRenderer;
 use super::output::{Images, Output};
 use super::queue::Queue;
@@ -19,10 +19,6 @@ use crate::latent;
 use crate::limits::GPU_CHUNK;
 use crate::model::Model;
 use crate::session::{self, Backend, BackendChoice, Session};
-
-fn js_error(e: crate::error::Error) -> JsError {
-    JsError::new(&e.to_string())
-}
 
 /// What an engine and its outputs share.
 pub(super) struct Core {

@@ -15,3 +15,8 @@ mod queue;
 pub use draw::grid_size;
 pub use engine::{Critic, Engine};
 pub use output::Output;
+
+/// An engine error as the one-line JS `Error` every binding throws.
+fn js_error(e: crate::error::Error) -> wasm_bindgen::JsError {
+    wasm_bindgen::JsError::new(&e.to_string())
+}

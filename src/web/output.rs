@@ -11,16 +11,13 @@ use wasm_bindgen::Clamped;
 use super::canvas::Canvas;
 use super::draw::{CanvasRenderer, grid_size};
 use super::engine::Core;
+use super::js_error;
 use crate::error::{Error, Result};
 use crate::gpu::Plan;
 use crate::gpu::layout::chw;
 use crate::image::{grid, upscale};
 use crate::model::Shape;
 use crate::tensor::Tensor;
-
-fn js_error(e: Error) -> JsError {
-    JsError::new(&e.to_string())
-}
 
 /// Where a batch of images is: in a plan's output buffer (until that plan runs again, when the
 /// engine reads them back first), read back, or both.
