@@ -44,9 +44,13 @@ $(BUILD)/models/faces64-f32/model.json:
 	bash tools/make_models.sh $(BUILD)
 
 # make convert IN=checkpoint.pt OUT=www/models/mine [ARCH=dcgan|arch.json] [DTYPE=f16|f32]
+# make convert IN=model.onnx OUT=www/models/mine [DTYPE=f16|f32]   (the Rust importer)
 convert:
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make convert IN=FILE OUT=DIR [ARCH=dcgan|arch.json] [DTYPE=f16|f32]"; exit 2; }
-	python3 tools/convert.py "$(IN)" "$(OUT)" $(if $(ARCH),--arch "$(ARCH)") $(if $(DTYPE),--dtype "$(DTYPE)")
+	@case "$(IN)" in \
+	  *.onnx) cargo run --release --quiet --bin webgan -- convert "$(IN)" "$(OUT)" $(if $(DTYPE),--dtype "$(DTYPE)") ;; \
+	  *) python3 tools/convert.py "$(IN)" "$(OUT)" $(if $(ARCH),--arch "$(ARCH)") $(if $(DTYPE),--dtype "$(DTYPE)") ;; \
+	esac
 
 test: setup $(BUILD)/models/faces64-f32/model.json
 	$(MAKE) test-python test-native test-package test-browser test-e2e

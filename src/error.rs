@@ -11,6 +11,9 @@ pub enum Error {
     #[error("layer {index} ({op}): {message}")]
     Layer { index: usize, op: String, message: String },
 
+    #[error("node `{name}` ({op}): {message}")]
+    Node { name: String, op: String, message: String },
+
     #[error(
         "weights file is truncated or the wrong file: it has {actual} bytes but model.json says {expected}. Download it again."
     )]
@@ -64,5 +67,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     pub(crate) fn layer(index: usize, op: &str, message: impl Into<String>) -> Self {
         Error::Layer { index, op: op.to_string(), message: message.into() }
+    }
+
+    pub(crate) fn node(name: &str, op: &str, message: impl Into<String>) -> Self {
+        Error::Node { name: name.to_string(), op: op.to_string(), message: message.into() }
     }
 }

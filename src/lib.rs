@@ -15,6 +15,7 @@ pub mod image;
 pub mod latent;
 pub mod limits;
 pub mod model;
+pub mod onnx;
 pub mod session;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod npy;

@@ -9,9 +9,9 @@ use std::rc::Rc;
 
 use crate::discriminator::Discriminator;
 use crate::error::{Error, Result};
-use crate::gpu::{Gpu, Plan};
+use crate::gpu::{Gpu, GraphPlan, Plan};
 use crate::limits::{GPU_CHUNK, MAX_COUNT};
-use crate::model::{Model, Shape};
+use crate::model::{Inputs, Model, Shape};
 use crate::tensor::Tensor;
 use crate::{cpu, latent};
 
@@ -44,8 +44,9 @@ impl BackendChoice {
 
 /// What runs a session's model.
 pub enum Backend {
-    /// WebGPU or Vulkan, with the plans compiled so far (most recently used last).
-    Gpu { gpu: Rc<Gpu>, plans: RefCell<Vec<Rc<Plan>>> },
+    /// WebGPU or Vulkan, with the plans compiled so far (most recently used last): layer-chain
+    /// plans for format-1 models, graph plans for format-2 ones.
+    Gpu { gpu: Rc<Gpu>, plans: RefCell<Vec<Rc<Plan>>>, graph_plans: RefCell<Vec<Rc<GraphPlan>>> },
     /// The CPU reference, and why it was chosen.
     Cpu { reason: String },
 }
@@ -64,7 +65,7 @@ impl Session {
 
     /// A session on `gpu` (shared with other sessions, e.g. a discriminator's).
     pub fn gpu(model: Model, gpu: Rc<Gpu>) -> Self {
-        Session { model, backend: Backend::Gpu { gpu, plans: RefCell::new(Vec::new()) } }
+        Session { model, backend: Backend::Gpu { gpu, plans: RefCell::new(Vec::new()), graph_plans: RefCell::new(Vec::new()) } }
     }
 
     /// A session on the backend `choice` asks for: `Auto` takes the GPU when an adapter exists
@@ -73,6 +74,7 @@ impl Session {
         if choice == BackendChoice::Cpu {
             return Ok(Self::cpu(model, "the CPU backend was requested"));
         }
+
         if !Gpu::available() {
             let why = Gpu::unavailable_reason();
             return match choice {
@@ -160,9 +162,37 @@ impl Session {
         concat(parts)
     }
 
+    /// Runs any request the model takes ([`Inputs`]: latents, classes, images), in chunks as
+    /// [`Session::generate`]. Image-to-image models go through here.
+    pub async fn generate_inputs(&self, inputs: &Inputs) -> Result<Tensor> {
+        if inputs.images.is_none() {
+            if let Some(z) = &inputs.latents {
+                return self.generate(z, inputs.classes.as_deref()).await;
+            }
+        }
+        let n = self.model.check_inputs(inputs)?;
+        let chunk = match &self.backend {
+            Backend::Gpu { .. } => GPU_CHUNK,
+            Backend::Cpu { .. } => cpu::budget_batch(&self.model).max(1),
+        };
+        let mut parts = Vec::with_capacity(n.div_ceil(chunk));
+        for start in (0..n).step_by(chunk) {
+            let part = if n <= chunk { inputs.clone() } else { inputs.range(start, (start + chunk).min(n))? };
+            parts.push(match &self.backend {
+                Backend::Gpu { gpu, .. } => self.graph_plan(part.samples()).await?.run(gpu, &part).await?,
+                Backend::Cpu { .. } => cpu::run(&self.model, &part)?,
+            });
+        }
+        concat(parts)
+    }
+
     /// One chunk of [`Session::generate`].
     async fn generate_batch(&self, latents: &Tensor, classes: Option<&[u32]>) -> Result<Tensor> {
         match &self.backend {
+            Backend::Gpu { gpu, .. } if self.model.is_graph() => {
+                let inputs = Inputs::latents(latents.clone(), classes.map(<[u32]>::to_vec));
+                self.graph_plan(latents.batch()).await?.run(gpu, &inputs).await
+            }
             Backend::Gpu { gpu, .. } => self.plan(latents.batch()).await?.generate(gpu, latents, classes).await,
             Backend::Cpu { .. } => cpu::forward(&self.model, latents, classes),
         }
@@ -186,7 +216,7 @@ impl Session {
 
     /// The plan for batch `n`, compiled on first use; the cache keeps the last few.
     pub async fn plan(&self, n: usize) -> Result<Rc<Plan>> {
-        let Backend::Gpu { gpu, plans } = &self.backend else {
+        let Backend::Gpu { gpu, plans, .. } = &self.backend else {
             return Err(Error::Input("this session has no GPU".into()));
         };
         let hit = {
@@ -203,6 +233,24 @@ impl Session {
         // No borrow lives across the await: a second call may compile meanwhile.
         let plan = Rc::new(Plan::compile(gpu, &self.model, n).await?);
         let mut plans = plans.borrow_mut();
+        plans.push(plan.clone());
+        if plans.len() > PLAN_CACHE {
+            plans.remove(0);
+        }
+        Ok(plan)
+    }
+
+    /// The graph plan for batch `n` (format-2 models), compiled on first use; the cache keeps
+    /// the last few.
+    pub async fn graph_plan(&self, n: usize) -> Result<Rc<GraphPlan>> {
+        let Backend::Gpu { gpu, graph_plans, .. } = &self.backend else {
+            return Err(Error::Input("this session has no GPU".into()));
+        };
+        if let Some(p) = graph_plans.borrow().iter().find(|p| p.batch() == n) {
+            return Ok(p.clone());
+        }
+        let plan = Rc::new(GraphPlan::compile(gpu, &self.model, n).await?);
+        let mut plans = graph_plans.borrow_mut();
         plans.push(plan.clone());
         if plans.len() > PLAN_CACHE {
             plans.remove(0);

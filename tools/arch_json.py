@@ -1,5 +1,6 @@
 """The ``--arch ARCH.json`` architecture: an architecture file in the model.json layer
-schema, read as strict JSON and checked for its top-level fields."""
+schema, read as strict JSON and checked for its top-level fields, or (``"format":
+"webgan-model/2"``) a graph template, checked by graph_arch.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import graph_arch  # noqa: E402
 import strict_json  # noqa: E402
 from convert_errors import ConvertError  # noqa: E402
 from layer_validation import _is_int  # noqa: E402
@@ -34,6 +36,8 @@ def load_arch_json(path: str) -> dict[str, Any]:
     if len(data) > MAX_ARCH_BYTES:
         raise ConvertError(f"--arch file {path} is larger than {MAX_ARCH_BYTES} bytes")
     arch = parse_json(data, f"--arch file {path}")
+    if graph_arch.is_template(arch):
+        return graph_arch.check_template(arch, path)
     if not isinstance(arch, dict) or not isinstance(arch.get("layers"), list):
         raise ConvertError(f"--arch file {path} needs an object with a 'layers' list")
     if not _is_int(arch.get("latent_dim")) or arch["latent_dim"] <= 0:

@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_errors import ConvertError  # noqa: E402
 
 FORMAT = "webgan-model/1"
+FORMAT2 = "webgan-model/2"
+# Lists written one entry per line.
+_LISTS = ("layers", "inputs", "nodes")
 WEIGHTS_FILE = "weights.safetensors"
 CLASS_NAMES_FILE = "class_names.json"
 
@@ -38,7 +41,8 @@ def to_dtype(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
 
 
 def format_model_json(model: "collections.OrderedDict[str, Any]") -> str:
-    """2-space indented JSON with one layer per line, so diffs stay readable."""
+    """2-space indented JSON with one layer (format 1) or input and node (format 2) per line,
+    so diffs stay readable."""
     def dump(v: Any) -> str:
         return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
 
@@ -46,7 +50,7 @@ def format_model_json(model: "collections.OrderedDict[str, Any]") -> str:
     items = list(model.items())
     for idx, (k, v) in enumerate(items):
         comma = "," if idx < len(items) - 1 else ""
-        if k == "layers":
+        if k in _LISTS:
             lines.append(f"  {dump(k)}: [")
             for j, layer in enumerate(v):
                 lines.append(f"    {dump(layer)}" + ("," if j < len(v) - 1 else ""))

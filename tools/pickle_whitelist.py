@@ -125,6 +125,11 @@ def _rebuild_from_type_v2(func, new_type, args, state):
     return func(*args)
 
 
+def _set(items=()):
+    # A module's _non_persistent_buffers_set (names); frozen, like everything handed out.
+    return frozenset(items)
+
+
 _SAFE_GLOBALS: dict[tuple[str, str], Any] = {
     # The class itself: REDUCE calls it for every state dict. It is an
     # immutable built-in type (setting an attribute or BUILD on it fails).
@@ -137,6 +142,8 @@ for _module, _fn in (("torch._utils", _rebuild_tensor), ("torch._utils", _rebuil
                      ("torch._utils", _rebuild_parameter_with_state),
                      ("torch._tensor", _rebuild_from_type_v2)):
     _SAFE_GLOBALS[(_module, _fn.__name__)] = _Function(f"{_module}.{_fn.__name__}", _fn)
+for _module in ("builtins", "__builtin__"):  # protocol 2 writes Python 2's name
+    _SAFE_GLOBALS[(_module, "set")] = _Function("builtins.set", _set)
 for _name in STORAGE_DTYPES:
     _SAFE_GLOBALS[("torch", _name)] = _StorageType(_name)
 for _name in TORCH_DTYPE_NAMES:

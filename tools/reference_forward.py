@@ -28,6 +28,10 @@ Semantics (activations are logically [N, C, H, W] or [N, features]):
   through that flat vector.
 * ``upsample``: nearest neighbour, integer scale [sh, sw].
 * ``concat_one_hot``: appends one_hot(label, classes) to the vector.
+
+``forward_graph`` runs a format-2 graph (docs/model-format-2.md) of these ops and
+``embedding``, ``concat`` and the binary broadcasts: the converter tests' check that a graph
+template reproduces PyTorch.
 """
 
 from __future__ import annotations
@@ -85,62 +89,105 @@ def _channel_view(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def layer_forward(layer: dict, x: np.ndarray, t, labels: np.ndarray | None = None) -> np.ndarray:
+    """One layer (format 1, or the same op as a graph node) on ``x``; ``t(name)`` gives a
+    tensor as float64 (None for None)."""
+    n = x.shape[0]
+    op = layer["op"]
+    if op == "linear":
+        x = x @ t(layer["weight"]).T
+        if layer.get("bias") is not None:
+            x = x + t(layer["bias"])
+    elif op == "conv_transpose2d":
+        x = conv_transpose2d(x, t(layer["weight"]), t(layer.get("bias")), layer["stride"],
+                             layer["padding"], layer["output_padding"])
+    elif op == "conv2d":
+        x = conv2d(x, t(layer["weight"]), t(layer.get("bias")), layer["stride"], layer["padding"])
+    elif op == "batch_norm":
+        c = layer["channels"]
+        scale = t(layer["weight"]) if layer.get("weight") is not None else np.ones(c)
+        shift = t(layer["bias"]) if layer.get("bias") is not None else np.zeros(c)
+        inv = 1.0 / np.sqrt(t(layer["running_var"]) + layer["eps"])
+        x = (x - _channel_view(t(layer["running_mean"]), x.ndim)) \
+            * _channel_view(inv * scale, x.ndim) + _channel_view(shift, x.ndim)
+    elif op == "relu":
+        x = np.maximum(x, 0.0)
+    elif op == "leaky_relu":
+        x = np.where(x >= 0, x, x * layer["slope"])
+    elif op == "tanh":
+        x = np.tanh(x)
+    elif op == "sigmoid":
+        x = 1.0 / (1.0 + np.exp(-x))
+    elif op == "reshape":
+        shape = list(layer["shape"])
+        if layer["order"] == "channels_last":
+            if x.ndim == 4:  # logical [N, C, H, W] -> flat in (h, w, c) order
+                x = x.transpose(0, 2, 3, 1)
+            x = x.reshape(n, -1)
+            if len(shape) == 3:  # flat (h, w, c) -> [N, C, H, W]
+                c, h, w = shape
+                x = x.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+            else:
+                x = x.reshape([n] + shape)
+        else:
+            x = x.reshape([n] + shape)
+    elif op == "upsample":
+        if layer.get("mode", "nearest") != "nearest":
+            raise ValueError("the reference runs nearest upsampling only")
+        sh, sw = layer["scale"]
+        x = np.repeat(np.repeat(x, sh, axis=2), sw, axis=3)
+    elif op == "concat_one_hot":
+        if labels is None:
+            raise ValueError("this model is conditional: pass labels")
+        x = np.concatenate([x, np.eye(layer["classes"])[np.asarray(labels)]], axis=1)
+    else:
+        raise ValueError(f"unknown op {op!r}")
+    return x
+
+
 def forward(model: dict, tensors: dict, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """Run the layers on latents ``z`` [N, latent_dim]; returns float64."""
     def t(name):
         return None if name is None else np.asarray(tensors[name], dtype=np.float64)
 
     x = np.asarray(z, dtype=np.float64)
-    n = x.shape[0]
     for layer in model["layers"]:
-        op = layer["op"]
-        if op == "linear":
-            x = x @ t(layer["weight"]).T
-            if layer["bias"] is not None:
-                x = x + t(layer["bias"])
-        elif op == "conv_transpose2d":
-            x = conv_transpose2d(x, t(layer["weight"]), t(layer["bias"]), layer["stride"],
-                                 layer["padding"], layer["output_padding"])
-        elif op == "conv2d":
-            x = conv2d(x, t(layer["weight"]), t(layer["bias"]), layer["stride"], layer["padding"])
-        elif op == "batch_norm":
-            c = layer["channels"]
-            scale = t(layer["weight"]) if layer["weight"] is not None else np.ones(c)
-            shift = t(layer["bias"]) if layer["bias"] is not None else np.zeros(c)
-            inv = 1.0 / np.sqrt(t(layer["running_var"]) + layer["eps"])
-            x = (x - _channel_view(t(layer["running_mean"]), x.ndim)) \
-                * _channel_view(inv * scale, x.ndim) + _channel_view(shift, x.ndim)
-        elif op == "relu":
-            x = np.maximum(x, 0.0)
-        elif op == "leaky_relu":
-            x = np.where(x >= 0, x, x * layer["slope"])
-        elif op == "tanh":
-            x = np.tanh(x)
-        elif op == "sigmoid":
-            x = 1.0 / (1.0 + np.exp(-x))
-        elif op == "reshape":
-            shape = list(layer["shape"])
-            if layer["order"] == "channels_last":
-                if x.ndim == 4:  # logical [N, C, H, W] -> flat in (h, w, c) order
-                    x = x.transpose(0, 2, 3, 1)
-                x = x.reshape(n, -1)
-                if len(shape) == 3:  # flat (h, w, c) -> [N, C, H, W]
-                    c, h, w = shape
-                    x = x.reshape(n, h, w, c).transpose(0, 3, 1, 2)
-                else:
-                    x = x.reshape([n] + shape)
-            else:
-                x = x.reshape([n] + shape)
-        elif op == "upsample":
-            sh, sw = layer["scale"]
-            x = np.repeat(np.repeat(x, sh, axis=2), sw, axis=3)
-        elif op == "concat_one_hot":
-            if labels is None:
-                raise ValueError("this model is conditional: pass labels")
-            x = np.concatenate([x, np.eye(layer["classes"])[np.asarray(labels)]], axis=1)
-        else:
-            raise ValueError(f"unknown op {op!r}")
+        x = layer_forward(layer, x, t, labels)
     return x
+
+
+def forward_graph(model: dict, tensors: dict, feeds: dict[str, np.ndarray]) -> np.ndarray:
+    """Run a format-2 graph on ``feeds`` (input name -> [N, ...] array; class ids as integers);
+    float64. Covers the layer ops above plus embedding, concat, add/sub/mul/div; nodes run in
+    the order they can (a node once all its inputs exist)."""
+    def t(name):
+        return None if name is None else np.asarray(tensors[name], dtype=np.float64)
+
+    roles = {i["name"]: i for i in model["inputs"]}
+    values: dict[str, np.ndarray] = {}
+    for name, v in feeds.items():
+        values[name] = np.asarray(v) if roles[name]["role"] == "class" else np.asarray(v, np.float64)
+    pending = list(model["nodes"])
+    while pending:
+        ready = [nd for nd in pending if all(i in values for i in nd["inputs"])]
+        if not ready:
+            raise ValueError(f"nodes {[nd['name'] for nd in pending][:5]} wait on missing values")
+        for nd in ready:
+            pending.remove(nd)
+            op, xs = nd["op"], [values[i] for i in nd["inputs"]]
+            if op == "embedding":
+                y = t(nd["weight"])[np.asarray(xs[0])]
+            elif op == "concat":
+                y = np.concatenate(xs, axis=1 + nd["axis"])
+            elif op in ("add", "sub", "mul", "div"):
+                y = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
+                     "div": np.divide}[op](xs[0], xs[1])
+            elif op == "concat_one_hot":
+                y = layer_forward(nd, xs[0], t, xs[1])
+            else:
+                y = layer_forward(nd, xs[0], t)
+            values[nd["name"]] = y
+    return values[model["output"]]
 
 
 def load_model(model_dir: str) -> tuple[dict, dict]:

@@ -1,6 +1,7 @@
 """Running a checkpoint's pickle safely and walking what it made: the restricted unpickler
-(whitelisted globals only, an opcode budget, bounded reads and tuple nesting, no BUILD), the
-per-load budget of bytes and values, and the iterative walk that turns tensors into arrays."""
+(whitelisted globals only, other globals as inert names that cannot be called, an opcode
+budget, bounded reads and tuple nesting, no BUILD but a module record's one), the per-load
+budget of bytes and values, and the iterative walk that turns tensors into arrays."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checkpoint_limits as limits  # noqa: E402
 from checkpoint_errors import CheckpointError, describe  # noqa: E402
 from pickle_whitelist import _SAFE_GLOBALS  # noqa: E402
+from pickled_modules import ForeignClass, ObjectRecord  # noqa: E402
 from torch_storage import _LazyTensor  # noqa: E402
 
 
@@ -110,16 +112,22 @@ class _RestrictedUnpickler(pickle._Unpickler):  # type: ignore[name-defined]
         try:
             return _SAFE_GLOBALS[(module, name)]
         except (KeyError, TypeError):
-            raise CheckpointError(
-                f"the checkpoint refers to {_qualname(module)}.{_qualname(name)}, "
-                "which is not on the "
-                "whitelist of types allowed in a state dict. If the file holds a "
-                "whole pickled model (torch.save(model)), load it with PyTorch and "
-                "save model.state_dict() instead") from None
+            pass
+        if isinstance(module, str) and isinstance(name, str):
+            # Named, not imported: a whole pickled module's classes (pickled_modules.py).
+            # Calling one is refused with the whitelist error.
+            return ForeignClass(module, name)
+        raise CheckpointError(
+            f"the checkpoint refers to {_qualname(module)}.{_qualname(name)}, "
+            "which is not on the whitelist of types allowed in a state dict") from None
 
     def persistent_load(self, pid: Any) -> Any:
         if not isinstance(pid, tuple) or not pid:
             raise CheckpointError(f"unexpected persistent id {describe(pid)} in the checkpoint")
+        if pid[0] == "module" and len(pid) == 4 and isinstance(pid[1], ForeignClass):
+            # Legacy torch.save(model) names each module class this way: (kind, class,
+            # source file, source); torch only compares the source with today's.
+            return pid[1]
         if pid[0] == "module":
             raise CheckpointError(
                 "the checkpoint contains a whole pickled nn.Module (legacy format); "
@@ -187,11 +195,43 @@ class _RestrictedUnpickler(pickle._Unpickler):  # type: ignore[name-defined]
         # Anything else would change an object after the whitelist made it.
         if type(inst) is collections.OrderedDict:
             return
+        # A pickled module's (or hook's) __dict__, kept as data, once.
+        if type(inst) is ObjectRecord and inst.state is None and type(state) is dict:
+            inst.state = state
+            return
         raise CheckpointError(
             f"the checkpoint tries to change {describe(inst)} (pickle BUILD); "
             "a state dict never does, so the file is corrupt or hostile")
 
     dispatch[pickle.BUILD[0]] = load_build
+
+    def _new_object(self, cls: Any, args: Any) -> None:
+        # NEWOBJ is cls.__new__(cls, *args): for a ForeignClass a record of it, for
+        # OrderedDict (on the whitelist) an empty one; nothing else is instantiated.
+        if isinstance(cls, ForeignClass) and isinstance(args, tuple):
+            self.append(ObjectRecord(cls, args))
+        elif cls is collections.OrderedDict and args == ():
+            self.append(collections.OrderedDict())
+        else:
+            raise CheckpointError(f"the checkpoint makes an object of {describe(cls)} (pickle "
+                                  "NEWOBJ); the file is corrupt or hostile")
+
+    def load_newobj(self) -> None:
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        self._new_object(cls, args)
+
+    def load_newobj_ex(self) -> None:
+        kwargs = self.stack.pop()
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if kwargs:
+            raise CheckpointError(f"the checkpoint makes an object of {describe(cls)} with "
+                                  "keyword arguments (pickle NEWOBJ_EX); the file is corrupt")
+        self._new_object(cls, args)
+
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
     del _after
 
 
@@ -239,6 +279,16 @@ def _materialize(root: Any, budget: _Budget) -> Any:
         if isinstance(x, _LazyTensor):
             memo[i] = x.materialize(budget)
             return memo[i]
+        if isinstance(x, ObjectRecord):
+            rec = ObjectRecord(x.cls, x.args)
+            memo[i] = rec
+            if x.state is None:
+                return rec
+            rec.state = {}
+            fr = Frame()
+            fr.src, fr.out, fr.items, fr.key = x, rec.state, iter(list(x.state.items())), None
+            frames.append(fr)
+            return pending
         if isinstance(x, dict):
             out: Any = collections.OrderedDict() if isinstance(x, collections.OrderedDict) else {}
             items: Any = iter(list(x.items()))
@@ -272,6 +322,8 @@ def _materialize(root: Any, budget: _Budget) -> Any:
         if nxt is pending:
             frames.pop()
             value = fr.out
+            if isinstance(fr.src, ObjectRecord):
+                value = memo[id(fr.src)]
             if isinstance(fr.src, tuple):
                 value = tuple(fr.out)
                 memo[id(fr.src)] = value

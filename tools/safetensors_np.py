@@ -22,7 +22,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["encode", "decode", "SafetensorsError", "DTYPES"]
+__all__ = ["encode", "decode", "read_file", "looks_like", "SafetensorsError", "DTYPES"]
 
 # safetensors dtype name <-> numpy dtype (little-endian).
 DTYPES = {
@@ -45,6 +45,9 @@ class SafetensorsError(ValueError):
 
 # Largest header accepted by decode (the Rust loader's cap is of the same order).
 MAX_HEADER_BYTES = 100 << 20
+# Dimensions per tensor, and the size of one, that decode accepts (far above any model's).
+MAX_NDIM = 64
+MAX_DIM = 1 << 40
 
 
 def _dtype_name(dtype: np.dtype) -> str:
@@ -85,8 +88,10 @@ def decode(blob: bytes) -> tuple["collections.OrderedDict[str, np.ndarray]", dic
 
     Validates what a strict reader (like the browser loader) must: header
     bounds, dtypes, that offsets match shapes and tile the data section
-    without gaps or overlaps.
+    without gaps or overlaps. BF16 tensors (which numpy cannot hold) are
+    widened to float32 exactly; the others are read-only views of ``blob``.
     """
+    blob = memoryview(blob)  # slices below are views, not copies of the data
     if len(blob) < 8:
         raise SafetensorsError("file shorter than the 8-byte header length")
     (n,) = struct.unpack("<Q", blob[:8])
@@ -104,13 +109,15 @@ def decode(blob: bytes) -> tuple["collections.OrderedDict[str, np.ndarray]", dic
         return out
 
     try:
-        header = json.loads(blob[8:8 + n].decode("utf-8"), object_pairs_hook=no_duplicates)
+        header = json.loads(bytes(blob[8:8 + n]).decode("utf-8"), object_pairs_hook=no_duplicates)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise SafetensorsError(f"bad header JSON: {e}") from e
     if not isinstance(header, dict):
         raise SafetensorsError("the header is not a JSON object")
     data = blob[8 + n:]
     metadata = header.pop("__metadata__", {}) or {}
+    if not isinstance(metadata, dict):
+        raise SafetensorsError("__metadata__ is not a JSON object")
     spans = []
     tensors: collections.OrderedDict[str, np.ndarray] = collections.OrderedDict()
 
@@ -121,11 +128,16 @@ def decode(blob: bytes) -> tuple["collections.OrderedDict[str, np.ndarray]", dic
 
     for name, info in header.items():
         if not isinstance(info, dict):
-            raise SafetensorsError(f"{name}: entry is not an object")
-        dt = DTYPES.get(info.get("dtype")) if isinstance(info.get("dtype"), str) else None
+            raise SafetensorsError(f"{name[:80]}: entry is not an object")
+        bf16 = info.get("dtype") == "BF16"
+        dt = (np.dtype("<u2") if bf16 else
+              DTYPES.get(info.get("dtype")) if isinstance(info.get("dtype"), str) else None)
         if dt is None:
-            raise SafetensorsError(f"{name}: unsupported dtype {str(info.get('dtype'))[:40]}")
+            raise SafetensorsError(f"{name[:80]}: unsupported dtype {str(info.get('dtype'))[:40]}")
         shape = tuple(ints(info.get("shape"), "shape", name))
+        if len(shape) > MAX_NDIM or any(d > MAX_DIM for d in shape):
+            raise SafetensorsError(f"{name[:80]}: shape {list(shape)[:8]} has more than {MAX_NDIM} "
+                                   f"dimensions or one larger than {MAX_DIM}")
         offsets = ints(info.get("data_offsets"), "data_offsets", name)
         if len(offsets) != 2:
             raise SafetensorsError(f"{name}: data_offsets must be [begin, end]")
@@ -136,7 +148,10 @@ def decode(blob: bytes) -> tuple["collections.OrderedDict[str, np.ndarray]", dic
         if end - begin != count * dt.itemsize or begin < 0 or end > len(data):
             raise SafetensorsError(f"{name}: data_offsets {begin},{end} do not match shape {shape}")
         spans.append((begin, end, name))
-        tensors[name] = np.frombuffer(data, dtype=dt, count=count, offset=begin).reshape(shape)
+        arr = np.frombuffer(data, dtype=dt, count=count, offset=begin).reshape(shape)
+        if bf16:  # numpy has no bfloat16: widen exactly (it is the top half of a float32)
+            arr = (arr.astype(np.uint32) << 16).view(np.float32)
+        tensors[name] = arr
     spans.sort()
     pos = 0
     for begin, end, name in spans:
@@ -146,3 +161,44 @@ def decode(blob: bytes) -> tuple["collections.OrderedDict[str, np.ndarray]", dic
     if pos != len(data):
         raise SafetensorsError(f"{len(data) - pos} trailing bytes after the last tensor")
     return tensors, dict(metadata)
+
+
+def looks_like(head: bytes, size: int) -> bool:
+    """Whether a file of ``size`` bytes starting with ``head`` (at least 9 bytes) is laid out
+    as safetensors: a header length that fits the file, then a JSON object."""
+    if len(head) < 9:
+        return False
+    (n,) = struct.unpack("<Q", head[:8])
+    return head[8:9] == b"{" and 2 <= n <= MAX_HEADER_BYTES and 8 + n <= size
+
+
+def read_file(fh, size: int, max_data_bytes: int, name: str) -> tuple[
+        "collections.OrderedDict[str, np.ndarray]", dict[str, str]]:
+    """Decode the safetensors file open as ``fh`` (``size`` bytes, from its stat). The header
+    length and every offset are the file's claims: the length is checked against the file's
+    size and ``MAX_HEADER_BYTES`` and the data section against ``max_data_bytes`` before
+    anything past the 8-byte length is read, and ``decode`` checks every offset."""
+    head = fh.read(8)
+    if len(head) < 8:
+        raise SafetensorsError(f"{name} is shorter than the 8-byte header length of a "
+                               "safetensors file; it is truncated")
+    (n,) = struct.unpack("<Q", head)
+    if n > MAX_HEADER_BYTES:
+        raise SafetensorsError(f"{name}: header length {n} is more than {MAX_HEADER_BYTES}; "
+                               "the file is corrupt or not safetensors")
+    if 8 + n > size:
+        raise SafetensorsError(f"{name}: header length {n} exceeds the file size {size}; "
+                               "the file is truncated or not safetensors")
+    if size - 8 - n > max_data_bytes:
+        raise SafetensorsError(f"{name}: {size - 8 - n} bytes of tensor data, more than the "
+                               f"{max_data_bytes} webgan reads")
+    buf = bytearray(size)
+    buf[:8] = head
+    view = memoryview(buf)
+    got = 8
+    while got < size:
+        k = fh.readinto(view[got:])
+        if not k:
+            raise SafetensorsError(f"{name} became shorter while it was read")
+        got += k
+    return decode(buf)

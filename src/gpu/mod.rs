@@ -5,6 +5,7 @@
 pub mod buffers;
 pub mod device;
 pub mod fold;
+pub mod graph;
 pub mod layout;
 pub mod ops;
 pub mod plan;
@@ -12,4 +13,5 @@ pub mod shaders;
 pub mod weight_cache;
 
 pub use device::{Gpu, Tuning};
+pub use graph::GraphPlan;
 pub use plan::Plan;

@@ -37,6 +37,9 @@ impl Plan {
             return Err(Error::Input(format!("batch size {batch} must be between 1 and {MAX_BATCH}")));
         }
         gpu.check()?;
+        if model.is_graph() {
+            return Err(Error::Input("a graph model (format 2) compiles to a GraphPlan, not a layer-chain Plan".into()));
+        }
         let steps = fold(model)?;
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let built = Self::build(gpu, model, batch, &steps);

@@ -23,6 +23,20 @@ macro_rules! kernels {
 
 kernels!("gemm_tiled", "gemm_registers", "affine", "upsample", "reshape", "concat_one_hot");
 
+macro_rules! graph_kernels {
+    ($($name:literal),* $(,)?) => {
+        /// The kernels of graph-only ops (`shaders/graph/`, run by [`crate::gpu::graph`]).
+        pub const GRAPH_KERNELS: &[Kernel] = &[
+            $(Kernel { name: $name, source: include_str!(concat!("../../shaders/graph/", $name, ".wgsl")) }),*
+        ];
+    };
+}
+
+graph_kernels!(
+    "unary", "prelu", "binary", "concat", "norm", "pixel_norm", "reduce_mean", "pad", "resize", "avg_pool2d",
+    "embedding",
+);
+
 /// The kernel's source. Natively, `WEBGAN_SHADER_DIR=dir` reads `dir/<name>.wgsl` instead, so
 /// kernels can be tuned and benchmarked without rebuilding.
 fn source(kernel: &Kernel) -> std::borrow::Cow<'static, str> {
@@ -58,6 +72,7 @@ impl PipelineCache {
                 None => {
                     let kernel = KERNELS
                         .iter()
+                        .chain(GRAPH_KERNELS)
                         .find(|k| k.name == name)
                         .ok_or_else(|| Error::Gpu(format!("no kernel named {name}")))?;
                     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {

@@ -229,7 +229,7 @@ impl Manifest {
 impl WeightsSpec {
     /// The file is a plain name inside the model folder, its size is within
     /// [`MAX_WEIGHTS_BYTES`] and its hash is 64 hex digits: checked before anything is read.
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         let plain = !self.file.is_empty()
             && !self.file.starts_with('.')
             && !self.file.contains(['/', '\\', '\0', ':'])

@@ -1,6 +1,11 @@
 //! Models: the manifest, the weights, shape inference and the fused form the GPU runs.
 
 pub mod activation;
+pub mod graph;
+pub mod graph_check;
+pub mod graph_op;
+pub mod graph_shape;
+pub mod inputs;
 pub mod manifest;
 pub mod shape;
 mod strict_json;
@@ -11,27 +16,87 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 pub use activation::Activation;
+pub use graph_check::Checked;
+pub use graph_op::{GraphOp, NodeOp};
+pub use inputs::Inputs;
 pub use manifest::{Layer, Manifest, Order};
 pub use shape::Shape;
 
-/// A checked model: manifest, per-layer output shapes and the weights, all in f32.
+/// A checked model: manifest, shapes and the weights, all in f32. Format-1 models also keep
+/// their per-layer shapes (what the GPU plan folds); every model has its checked graph (what the
+/// CPU reference runs; a format-1 chain lowered to one).
 #[derive(Clone, Debug)]
 pub struct Model {
+    /// The manifest; for a graph model its metadata, with `layers` empty and latent_dim,
+    /// num_classes and output_shape taken from the graph.
     pub manifest: Manifest,
-    /// Per-sample shape after each layer.
+    /// Per-sample shape after each layer (format 1; empty for graph models).
     pub shapes: Vec<Shape>,
+    pub graph: Checked,
     tensors: HashMap<String, Tensor>,
 }
 
 impl Model {
-    /// Builds a model from the text of `model.json` and the bytes of its weights file.
+    /// Builds a model from the text of `model.json` (format 1 or 2) and the bytes of its
+    /// weights file.
     pub fn from_parts(manifest_json: &str, weights: &[u8]) -> Result<Self> {
+        if graph::format_of(manifest_json).as_deref() == Some(graph::FORMAT2) {
+            return Self::from_graph_parts(manifest_json, weights);
+        }
         let manifest = Manifest::parse(manifest_json)?;
         let shapes = shape::infer(&manifest)?;
         let tensors = weights::load(&manifest, weights)?;
-        let model = Model { manifest, shapes, tensors };
+        let graph = graph_check::check(graph::lower(&manifest), &|_| None)?;
+        let model = Model { manifest, shapes, graph, tensors };
         model.check_values()?;
         Ok(model)
+    }
+
+    /// A format-2 model: the graph is checked against the weights file's header (constants take
+    /// their shape from it) before any tensor is copied, and every tensor must be used.
+    fn from_graph_parts(manifest_json: &str, weights: &[u8]) -> Result<Self> {
+        let (mut manifest, graph) = graph::parse(manifest_json)?;
+        let file = weights::open(&manifest.weights, weights)?;
+        let stored = |name: &str| file.tensor(name).ok().map(|t| t.shape().to_vec());
+        let checked = graph_check::check(graph, &stored)?;
+        let wanted: Vec<(String, Option<Vec<usize>>)> = checked
+            .graph
+            .nodes
+            .iter()
+            .flat_map(|n| n.op.tensors())
+            .map(|(name, shape)| (name.to_string(), shape))
+            .collect();
+        let used: Vec<&str> = wanted.iter().map(|(n, _)| n.as_str()).collect();
+        if let Some(name) = weights::unused(&file, &used) {
+            return Err(Error::Manifest(format!(
+                "tensor `{name}` of the weights file is not used by any node; remove it or reference it"
+            )));
+        }
+        let tensors = weights::read(&file, wanted)?;
+        for input in &checked.graph.inputs {
+            match input {
+                graph::Input::Latent { shape, .. } => manifest.latent_dim = shape[0],
+                graph::Input::Class { classes, .. } => manifest.num_classes = Some(*classes),
+                graph::Input::Image { .. } => {}
+            }
+        }
+        manifest.output_shape = checked.values[checked.output()].shape.dims();
+        Ok(Model { manifest, shapes: vec![], graph: checked, tensors })
+    }
+
+    /// True for a format-2 (graph) model.
+    pub fn is_graph(&self) -> bool {
+        self.manifest.format == graph::FORMAT2
+    }
+
+    /// The image input's per-sample shape `[C, H, W]`, when the model takes one.
+    pub fn image_input(&self) -> Option<Shape> {
+        self.graph.graph.inputs.iter().position(|i| matches!(i, graph::Input::Image { .. })).map(|i| self.graph.values[i].shape)
+    }
+
+    /// True when the model reads a latent vector.
+    pub fn takes_latents(&self) -> bool {
+        self.graph.graph.inputs.iter().any(|i| matches!(i, graph::Input::Latent { .. }))
     }
 
     /// Checks what only the weights' values can show: a batch norm's running variance must be
@@ -61,7 +126,11 @@ impl Model {
         let json = String::from_utf8(json)
             .map_err(|_| Error::Manifest("model.json is not UTF-8 text".into()))?;
         // Parsing checks the weights file's name and size, so they can be trusted below.
-        let manifest = Manifest::parse(&json)?;
+        let manifest = if graph::format_of(&json).as_deref() == Some(graph::FORMAT2) {
+            graph::parse(&json)?.0
+        } else {
+            Manifest::parse(&json)?
+        };
         let spec = &manifest.weights;
         let weights = read_expected(&dir.join(&spec.file), &spec.file, spec.bytes)?;
         Self::from_parts(&json, &weights)
@@ -79,7 +148,7 @@ impl Model {
 
     /// Output shape per sample (after the last layer).
     pub fn output_shape(&self) -> Shape {
-        self.shapes.last().copied().unwrap_or_else(|| self.input_shape())
+        self.graph.values[self.graph.output()].shape
     }
 
     /// Shape entering layer `index`.
@@ -91,17 +160,18 @@ impl Model {
     /// In u64 (saturating), since the product can pass 2^32 on wasm32.
     pub fn macs_per_sample(&self) -> u64 {
         let product = |v: &[usize]| v.iter().fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
+        let g = &self.graph;
         let mut macs = 0u64;
-        for (i, layer) in self.manifest.layers.iter().enumerate() {
-            let out = self.shapes[i];
-            macs = macs.saturating_add(match layer {
-                Layer::Linear { in_features, out_features, .. } => product(&[*in_features, *out_features]),
-                Layer::Conv2d { in_channels, kernel, .. } => {
+        for (k, node) in g.graph.nodes.iter().enumerate() {
+            let out = g.values[g.node_value(k)].shape;
+            let input = g.values[g.args[k][0]].shape;
+            macs = macs.saturating_add(match &node.op {
+                NodeOp::Layer(Layer::Linear { in_features, out_features, .. }) => product(&[*in_features, *out_features]),
+                NodeOp::Layer(Layer::Conv2d { in_channels, kernel, .. }) => {
                     product(&[out.elements(), *in_channels, kernel[0], kernel[1]])
                 }
-                Layer::ConvTranspose2d { out_channels, kernel, .. } => {
-                    // Every input pixel scatters a full kernel into every output channel.
-                    let input = self.shape_before(i);
+                // Every input pixel scatters a full kernel into every output channel.
+                NodeOp::Layer(Layer::ConvTranspose2d { out_channels, kernel, .. }) => {
                     product(&[input.elements(), *out_channels, kernel[0], kernel[1]])
                 }
                 _ => 0,
@@ -110,51 +180,21 @@ impl Model {
         macs
     }
 
-    /// The most values one sample holds at any point of the forward pass (the input or the
-    /// output of a layer).
-    pub fn max_elements_per_sample(&self) -> usize {
-        self.shapes.iter().map(Shape::elements).chain([self.input_shape().elements()]).max().unwrap_or(0)
-    }
-
-    /// The one validation of a generate request, whatever runs it: latents `[N, latent_dim]`
-    /// with 1 ≤ N ≤ [`MAX_COUNT`](crate::limits::MAX_COUNT) and finite values, and one class in
-    /// range per sample exactly when the model is conditional. Returns N.
-    pub fn check_input(&self, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
-        let z = self.manifest.latent_dim;
-        let max = crate::limits::MAX_COUNT;
-        let n = latents.shape.first().copied().unwrap_or(0);
-        if latents.shape.len() != 2 || latents.shape[1] != z || n == 0 || n.checked_mul(z) != Some(latents.len()) {
-            return Err(Error::Input(format!("latents must have shape [N, {z}] with N ≥ 1, not {:?}", latents.shape)));
+    /// The most values one sample holds at once on the CPU: the values alive together at the
+    /// peak of the graph's execution (a chain: the input and output of its largest layer).
+    pub fn peak_elements_per_sample(&self) -> usize {
+        let g = &self.graph;
+        let size = |id: usize| if g.values[id].kind == graph_shape::Kind::Batched { g.values[id].shape.elements() } else { 0 };
+        let inputs = g.graph.inputs.len();
+        let mut live: usize = (0..inputs).map(size).sum();
+        let mut peak = live;
+        for k in 0..g.graph.nodes.len() {
+            live += size(g.node_value(k));
+            peak = peak.max(live);
+            for id in (0..=g.node_value(k)).filter(|&id| g.last_use[id] == k) {
+                live -= size(id);
+            }
         }
-        if n > max {
-            return Err(Error::Input(format!("{n} images asked for; give 1 to {max} per call")));
-        }
-        if latents.data.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Input("latents hold NaN or infinite values".into()));
-        }
-        match classes {
-            Some(c) if c.len() != n => Err(Error::Input(format!("{} classes given for {n} latents", c.len()))),
-            Some(c) => c.iter().try_for_each(|k| self.check_class(Some(*k))),
-            None => self.check_class(None),
-        }?;
-        Ok(n)
-    }
-
-    /// Checks a class label against the model.
-    pub fn check_class(&self, class: Option<u32>) -> Result<()> {
-        match (self.manifest.num_classes, class) {
-            (None, None) => Ok(()),
-            (None, Some(_)) => Err(Error::Input(format!(
-                "model `{}` is not conditional; do not pass a class",
-                self.manifest.name
-            ))),
-            (Some(n), None) => Err(Error::Input(format!(
-                "model `{}` is conditional: pass a class between 0 and {}",
-                self.manifest.name,
-                n - 1
-            ))),
-            (Some(n), Some(k)) if (k as usize) < n => Ok(()),
-            (Some(n), Some(k)) => Err(Error::Input(format!("class {k} is out of range 0..{n}"))),
-        }
+        peak
     }
 }

@@ -7,7 +7,7 @@ use safetensors::{Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::model::manifest::Manifest;
+use crate::model::manifest::{Manifest, WeightsSpec};
 use crate::tensor::Tensor;
 
 /// Hex SHA-256 of `bytes`.
@@ -17,7 +17,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Checks the file against the manifest's size and hash, then reads every tensor the layers use.
 pub fn load(manifest: &Manifest, bytes: &[u8]) -> Result<HashMap<String, Tensor>> {
-    let spec = &manifest.weights;
+    let file = open(&manifest.weights, bytes)?;
+    let wanted = manifest.layers.iter().flat_map(|l| l.tensors()).map(|(n, s)| (n.to_string(), Some(s))).collect();
+    read(&file, wanted)
+}
+
+/// Checks `bytes` against the size and hash `spec` gives and parses the safetensors header (no
+/// tensor is copied yet).
+pub fn open<'a>(spec: &WeightsSpec, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
     if bytes.len() as u64 != spec.bytes {
         return Err(Error::WeightsSize { expected: spec.bytes, actual: bytes.len() as u64 });
     }
@@ -25,29 +32,35 @@ pub fn load(manifest: &Manifest, bytes: &[u8]) -> Result<HashMap<String, Tensor>
     if !actual.eq_ignore_ascii_case(&spec.sha256) {
         return Err(Error::WeightsHash { expected: spec.sha256.clone(), actual });
     }
-    let file = SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(e.to_string()))?;
+    SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(e.to_string()))
+}
 
-    // Check every name, shape and dtype first so a bad file allocates nothing.
-    let mut wanted: Vec<(String, Vec<usize>)> = Vec::new();
-    for layer in &manifest.layers {
-        for (name, shape) in layer.tensors() {
-            let view = file.tensor(name).map_err(|_| Error::MissingTensor { name: name.into() })?;
+/// Every tensor of `file` no name in `used` refers to (a graph model must use them all).
+pub fn unused<'a>(file: &'a SafeTensors, used: &[&str]) -> Option<String> {
+    let mut names: Vec<String> = file.names().into_iter().filter(|n| !used.contains(n)).map(|n| n.to_string()).collect();
+    names.sort();
+    names.into_iter().next()
+}
+
+/// Reads the `wanted` tensors (name, and the shape it must have when one is fixed), widened to
+/// f32. Every name, shape and dtype is checked first so a bad file allocates nothing.
+pub fn read(file: &SafeTensors, wanted: Vec<(String, Option<Vec<usize>>)>) -> Result<HashMap<String, Tensor>> {
+    let mut checked: Vec<(String, Vec<usize>)> = Vec::with_capacity(wanted.len());
+    for (name, shape) in wanted {
+        let view = file.tensor(&name).map_err(|_| Error::MissingTensor { name: name.clone() })?;
+        if let Some(shape) = &shape {
             if view.shape() != shape.as_slice() {
-                return Err(Error::TensorShape {
-                    name: name.into(),
-                    expected: shape,
-                    actual: view.shape().to_vec(),
-                });
+                return Err(Error::TensorShape { name, expected: shape.clone(), actual: view.shape().to_vec() });
             }
-            if !matches!(view.dtype(), Dtype::F32 | Dtype::F16) {
-                return Err(Error::TensorDtype { name: name.into(), dtype: format!("{:?}", view.dtype()) });
-            }
-            wanted.push((name.to_string(), shape));
         }
+        if !matches!(view.dtype(), Dtype::F32 | Dtype::F16) {
+            return Err(Error::TensorDtype { name, dtype: format!("{:?}", view.dtype()) });
+        }
+        checked.push((name, view.shape().to_vec()));
     }
 
-    let mut tensors = HashMap::with_capacity(wanted.len());
-    for (name, shape) in wanted {
+    let mut tensors = HashMap::with_capacity(checked.len());
+    for (name, shape) in checked {
         if tensors.contains_key(&name) {
             continue;
         }

@@ -147,7 +147,8 @@ impl Engine {
         let session = &core.session;
         let z = session.latents(latents, count, classes.as_deref()).map_err(js_error)?;
         let images = match session.gpu_device() {
-            Some(gpu) if count <= GPU_CHUNK => {
+            // Graph models are read back and drawn from memory (their plans do not draw yet).
+            Some(gpu) if count <= GPU_CHUNK && !session.model().is_graph() => {
                 let plan = session.plan(count).await.map_err(js_error)?;
                 core.settle(&plan).await.map_err(js_error)?;
                 let plan = session.run_on_gpu(&z, classes.as_deref()).await.map_err(js_error)?;

@@ -61,7 +61,7 @@ class GalleryTest(unittest.TestCase):
             json.dump(arch, fh)
         # Any readable checkpoint will do: patch the reader to return the state above.
         orig = convert.read_pytorch
-        convert.read_pytorch = lambda path, key: state
+        convert.read_pytorch = lambda path, key: (state, None)
         try:
             with open(os.path.join(self.tmp.name, "fake.pt"), "wb") as fh:
                 fh.write(b"x")

@@ -641,7 +641,8 @@ class StrictnessTest(CleanErrorMixin, unittest.TestCase):
             kind = "LongStorage" if v.dtype == np.int64 else "FloatStorage"
             state[k] = tensor(FakeStorage(kind, str(i), v.ravel()), 0, v.shape)
         path = self.file("negvar.pt", make_zip(state))
-        self.assert_cli_error(path, "running_var 'main.1.running_var' has negative values")
+        self.assert_cli_error(path, "running_var 'main.1.running_var' has negative values",
+                              "--arch", "dcgan")
 
     def test_manifest_size(self):
         sd = synthetic_dcgan("named")
@@ -649,7 +650,8 @@ class StrictnessTest(CleanErrorMixin, unittest.TestCase):
             (k, tensor(FakeStorage("LongStorage" if v.dtype == np.int64 else "FloatStorage", str(i),
                                    v.ravel()), 0, v.shape)) for i, (k, v) in enumerate(sd.items()))))
         with self.assertRaisesRegex(convert.ConvertError, "model.json would be .* more than 4194304"):
-            convert.convert(path, os.path.join(self.tmp.name, "x"), description="x" * (5 << 20))
+            convert.convert(path, os.path.join(self.tmp.name, "x"), arch="dcgan",
+                            description="x" * (5 << 20))
         self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "x")))
 
     def test_unexpected_errors_are_one_line(self):

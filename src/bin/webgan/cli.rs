@@ -1,4 +1,4 @@
-//! The command line itself: argument parsing, `generate` and `bench`.
+//! The command line itself: argument parsing, `generate`, `convert` and `bench`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +9,9 @@ use npyz::WriterBuilder;
 use webgan::discriminator::most_real_first;
 use webgan::limits::GPU_CHUNK;
 use webgan::session::{self, BackendChoice, Critic, Session};
-use webgan::{Error, Model, Result, Tensor, files, image, latent, npy};
+use webgan::{Error, Model, Result, Tensor, files, image};
+
+use crate::inputs;
 
 #[derive(Parser)]
 #[command(name = "webgan", version, about = "Run pretrained GAN generators on the GPU or CPU")]
@@ -41,6 +43,13 @@ struct GenerateArgs {
     /// Class label for conditional models (the same for every image).
     #[arg(long)]
     class: Option<u32>,
+    /// Class ids, one per image: a NumPy integer array [N] (int64, int32 or uint8).
+    #[arg(long, conflicts_with = "class")]
+    classes: Option<PathBuf>,
+    /// Input images of image-to-image models: a NumPy float32 [N, C, H, W] in [-1, 1], or a PNG
+    /// of the size the model takes.
+    #[arg(long)]
+    input: Option<PathBuf>,
     /// Output file: .png (image grid) or .npy (raw float32).
     #[arg(long)]
     out: PathBuf,
@@ -53,10 +62,26 @@ struct GenerateArgs {
     sort_by_realness: Option<PathBuf>,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum WeightsDtype {
+    F16,
+    F32,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generate images (.png grid) or raw outputs (.npy, [N, C, H, W] float32 in [-1, 1]).
     Generate(GenerateArgs),
+    /// Convert an ONNX generator (and its external data files beside it) into a model folder.
+    Convert {
+        /// The .onnx file.
+        model: PathBuf,
+        /// The model folder to write: model.json + weights.safetensors.
+        out_dir: PathBuf,
+        /// How the weights are stored.
+        #[arg(long, value_enum, default_value = "f16")]
+        dtype: WeightsDtype,
+    },
     /// Time generation per batch size: first run, warm median, images/s, GFLOP/s.
     Bench {
         #[arg(long)]
@@ -83,6 +108,13 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => generate(&args),
+        Command::Convert { model, out_dir, dtype } => {
+            let dtype = match dtype {
+                WeightsDtype::F16 => webgan::onnx::Dtype::F16,
+                WeightsDtype::F32 => webgan::onnx::Dtype::F32,
+            };
+            crate::convert::convert_onnx(&model, &out_dir, dtype)
+        }
         Command::Bench { model, batch, backend, runs, no_cpu, profile } => {
             bench(&model, &batch, backend, runs, no_cpu, profile)
         }
@@ -97,17 +129,21 @@ pub fn main() -> ExitCode {
 }
 
 fn generate(args: &GenerateArgs) -> Result<()> {
-    let GenerateArgs { model, latents, seed, count, class, out, backend, sort_by_realness } = args;
+    let GenerateArgs { model, latents, seed, count, class, classes, input, out, backend, sort_by_realness } = args;
     // Before anything else, so a bad --out never costs a model load, nor touches a file.
     let format = OutputFormat::of(out)?;
     files::check_writable(out)?;
     let model = Model::load_dir(model)?;
-    // Read before a GPU starts, so bad latents fail at once.
-    let dim = model.manifest.latent_dim;
-    let z = match latents.as_deref() {
-        Some(path) => npy::read_latents(path, dim)?,
-        None => latent::seeded(*seed, *count, dim)?,
+    // Read before a GPU starts, so bad inputs fail at once.
+    let given = inputs::Given {
+        latents: latents.as_deref(),
+        seed: *seed,
+        count: *count,
+        class: *class,
+        classes: classes.as_deref(),
+        input: input.as_deref(),
     };
+    let request = inputs::read(&model, &given)?;
     let choice = match backend {
         Some(Backend::Gpu) => BackendChoice::Gpu,
         Some(Backend::Cpu) => BackendChoice::Cpu,
@@ -121,15 +157,18 @@ fn generate(args: &GenerateArgs) -> Result<()> {
     }
     // Loaded and paired before generating, so a wrong folder fails at once.
     let critic = sort_by_realness.as_deref().map(|dir| session.critic(Model::load_dir(dir)?)).transpose()?;
-    let classes = class.map(|k| vec![k; z.batch()]);
     let started = Instant::now();
-    let output = pollster::block_on(session.generate(&z, classes.as_deref()))?;
-    eprintln!("webgan: generated {} in {:.1} ms", z.batch(), started.elapsed().as_secs_f64() * 1e3);
+    let output = pollster::block_on(session.generate_inputs(&request))?;
+    eprintln!("webgan: generated {} in {:.1} ms", output.batch(), started.elapsed().as_secs_f64() * 1e3);
     let output = match critic {
         Some(critic) => most_real_first_printed(&critic, &output)?,
         None => output,
     };
-    files::write_atomic(out, &format.encode(&output)?)
+    let shown = match (&request.images, format) {
+        (Some(images), OutputFormat::Png) => inputs::side_by_side(images, &output)?,
+        _ => output,
+    };
+    files::write_atomic(out, &format.encode(&shown)?)
 }
 
 /// `images` reordered most real first by `critic`, printing each image's logit with its index
@@ -281,6 +320,12 @@ fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
 /// The GPU memory of the plan a batch ran on and, with `profile`, each of its dispatches timed.
 fn report_plan(gpu: &Session, z: &Tensor, labels: Option<&[u32]>, profile: bool) -> Result<()> {
     let (Some(device), n) = (gpu.gpu_device(), z.batch().min(GPU_CHUNK)) else { return Ok(()) };
+    if gpu.model().is_graph() {
+        let plan = pollster::block_on(gpu.graph_plan(n))?;
+        let (shared, unshared) = (plan.activation_bytes() as f64 / 1e6, plan.unshared_activation_bytes() as f64 / 1e6);
+        println!("        activations on the GPU: {shared:.2} MB (one buffer per value would take {unshared:.2} MB)");
+        return Ok(());
+    }
     let plan = pollster::block_on(gpu.plan(n))?;
     println!(
         "        activations on the GPU: {:.2} MB (one buffer per step would take {:.2} MB)",
