@@ -80,15 +80,18 @@ pub fn parse_classes(bytes: &[u8], what: &str) -> Result<Vec<u32>> {
         [n] => Some(*n),
         _ => None,
     };
-    let descr = npyz::NpyFile::new(bytes).map(|f| f.dtype().descr()).unwrap_or_default();
-    let ids: Vec<i64> = match descr.as_str() {
+    // The dtype is picked from the header text; `open` checks everything before npyz reads it
+    // (anything else is checked as int64, and refused there with the dtype it holds).
+    let header = split_header(bytes).map_or("", |(h, _)| h);
+    let descr = ["'<i4'", "'|u1'"].into_iter().find(|d| header.contains(d)).unwrap_or("'<i8'");
+    let ids: Vec<i64> = match descr {
         "'<i4'" => open(bytes, what, &rows, &expected, "<i4", 4, 1)?.0.into_vec::<i32>().map(|v| v.into_iter().map(i64::from).collect()),
         "'|u1'" => open(bytes, what, &rows, &expected, "|u1", 1, 1)?.0.into_vec::<u8>().map(|v| v.into_iter().map(i64::from).collect()),
         _ => open(bytes, what, &rows, &expected, "<i8", 8, 1)?.0.into_vec::<i64>(),
     }
     .map_err(|e| Error::Input(format!("{what}: {e}")))?;
     ids.into_iter()
-        .map(|k| u32::try_from(k).map_err(|_| Error::Input(format!("{what} holds class {k}; ids are 0 or more"))))
+        .map(|k| u32::try_from(k).map_err(|_| Error::Input(format!("{what} holds class {k}; class ids are 0 to {}", u32::MAX))))
         .collect()
 }
 

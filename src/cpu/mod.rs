@@ -47,14 +47,6 @@ fn run_request(model: &Model, latents: Option<&Tensor>, classes: Option<&[u32]>,
     Ok(out)
 }
 
-/// Checks latents and classes against the model ([`Model::check_input`]) and the batch
-/// against the CPU memory budget; returns the batch size.
-pub fn check_input(model: &Model, latents: &Tensor, classes: Option<&[u32]>) -> Result<usize> {
-    let n = model.check_input(latents, classes)?;
-    check_budget(model, n)?;
-    Ok(n)
-}
-
 /// The most samples one CPU run takes for `model` within [`CPU_MEMORY_BUDGET`] (the values
 /// alive together at the graph's peak), at most [`MAX_COUNT`]; 0 when even one is over.
 pub fn budget_batch(model: &Model) -> usize {
